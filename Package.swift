@@ -1,0 +1,45 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layers, lowest first (see docs/architecture.md):
+//   RoomstreamHTTP   pure HTTP/1.1 parser and response encoder: bytes in, values out, no sockets
+//   RoomstreamServer POSIX sockets + Dispatch, connection lifecycle, router
+//   RoomstreamApp    configuration, JSON logging, routes, service wiring
+//   roomstream       the thin executable (CLI)
+let package = Package(
+    name: "roomstream",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "roomstream", targets: ["roomstream"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "RoomstreamHTTP"),
+        .target(
+            name: "RoomstreamServer",
+            dependencies: ["RoomstreamHTTP", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "RoomstreamApp",
+            dependencies: [
+                "RoomstreamHTTP", "RoomstreamServer",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "roomstream",
+            dependencies: [
+                "RoomstreamApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "RoomstreamHTTPTests", dependencies: ["RoomstreamHTTP"]),
+        .testTarget(name: "RoomstreamServerTests", dependencies: ["RoomstreamServer", "RoomstreamHTTP"]),
+        .testTarget(name: "RoomstreamAppTests", dependencies: ["RoomstreamApp", "RoomstreamServer", "RoomstreamHTTP"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,82 @@
+/// Serializes response heads (RFC 9112 §4 status-line, §5 fields). The body is written
+/// separately, in the same `writev`, so it is never copied.
+public enum HTTPResponseEncoder {
+    /// RFC 9110 §10.1.1: the interim response that lets an `Expect: 100-continue` client send its body.
+    public static let continueHead: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    /// Appends the status line and header section to `out`.
+    /// - Parameters:
+    ///   - date: the IMF-fixdate for the `Date` field (RFC 9110 §6.6.1), cached by the caller.
+    ///   - close: adds `Connection: close` (RFC 9112 §9.6) when the server closes after this response.
+    ///   - requestVersion: a persistent HTTP/1.0 connection needs an explicit `Connection: keep-alive`.
+    public static func encodeHead(
+        _ response: HTTPResponse, date: String, close: Bool, requestVersion: HTTPVersion, into out: inout [UInt8]
+    ) {
+        // RFC 9110 §6.2: a server sends the highest minor version it supports, HTTP/1.1.
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        appendDecimal(response.status.code, to: &out)
+        out.append(ByteClass.space)
+        appendSanitized(response.status.reason, to: &out)
+        out.append(contentsOf: "\r\nDate: ".utf8)
+        out.append(contentsOf: date.utf8)
+        // RFC 9110 §8.6: no Content-Length in 1xx and 204 responses.
+        let code = response.status.code
+        if code >= 200 && code != 204 {
+            out.append(contentsOf: "\r\nContent-Length: ".utf8)
+            appendDecimal(response.body.count, to: &out)
+        }
+        if close {
+            out.append(contentsOf: "\r\nConnection: close".utf8)
+        } else if requestVersion == .http1_0 {
+            out.append(contentsOf: "\r\nConnection: keep-alive".utf8)
+        }
+        for field in response.headers {
+            out.append(contentsOf: "\r\n".utf8)
+            appendSanitized(field.name, to: &out)
+            out.append(contentsOf: ": ".utf8)
+            appendSanitized(field.value, to: &out)
+        }
+        out.append(contentsOf: "\r\n\r\n".utf8)
+    }
+
+    /// Response splitting guard: a CR or LF from a handler value becomes a space.
+    private static func appendSanitized(_ string: String, to out: inout [UInt8]) {
+        for byte in string.utf8 {
+            out.append(byte == ByteClass.cr || byte == ByteClass.lf ? ByteClass.space : byte)
+        }
+    }
+
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        // Decimal strings of an Int fit Swift's 15-byte small-string form: no allocation.
+        out.append(contentsOf: String(value).utf8)
+    }
+}
+
+/// IMF-fixdate (RFC 9110 §5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`, computed without
+/// Foundation's formatters (they cost microseconds per call).
+public enum HTTPDate {
+    private static let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]  // 1970-01-01 was a Thursday
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    public static func imfFixdate(epochSeconds: Int) -> String {
+        let days = epochSeconds >= 0 ? epochSeconds / 86_400 : (epochSeconds - 86_399) / 86_400
+        let secondsOfDay = epochSeconds - days * 86_400
+        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        let weekday = weekdays[((days % 7) + 7) % 7]
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(weekday), \(two(day)) \(months[month - 1]) \(year) \(two(secondsOfDay / 3600)):\(two(secondsOfDay / 60 % 60)):\(two(secondsOfDay % 60)) GMT"
+    }
+
+    /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
+    public static func civilDate(daysSinceEpoch: Int) -> (year: Int, month: Int, day: Int) {
+        let z = daysSinceEpoch + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
