@@ -1,0 +1,195 @@
+import Foundation
+import RoomstreamHTTP
+import RoomstreamServer
+
+/// Everything `roomstream serve` can be told. Built-in defaults, overridden by the JSON
+/// config file, overridden by command-line flags.
+public struct RoomstreamConfiguration: Sendable, Equatable {
+    public var server = ServerConfiguration()
+    /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
+    public var drainTimeout: Duration = .seconds(20)
+    /// Where roomstream keeps its state (spool, stream definitions).
+    public var dataDirectory = "data"
+    public var logLevel = "info"
+
+    public init() {}
+
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+}
+
+/// A configuration problem, naming the field (`server.port`) and what is wrong with it.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var field: String
+    public var problem: String
+    public init(field: String, problem: String) {
+        self.field = field
+        self.problem = problem
+    }
+    public var description: String { field.isEmpty ? problem : "\(field): \(problem)" }
+}
+
+extension RoomstreamConfiguration {
+    /// Reads a config file. Unknown keys are errors: a misspelt key silently ignored is a
+    /// production incident waiting to happen.
+    public static func load(file path: String) throws(ConfigurationError) -> RoomstreamConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(field: "", problem: "cannot read config file '\(path)'")
+        }
+        return try parse(data, source: path)
+    }
+
+    public static func parse(_ data: Data, source: String = "config") throws(ConfigurationError) -> RoomstreamConfiguration {
+        let root: Any
+        do {
+            root = try JSONSerialization.jsonObject(with: data, options: [])
+        } catch {
+            throw ConfigurationError(field: "", problem: "\(source) is not valid JSON: \(error.localizedDescription)")
+        }
+        var config = RoomstreamConfiguration()
+        let reader = try ConfigObject(root, path: "")
+        try reader.only(["server", "data_dir", "log"])
+        if let server = try reader.object("server") {
+            try server.only([
+                "host", "port", "backlog", "max_connections", "event_loops", "header_timeout_seconds",
+                "body_timeout_seconds", "idle_timeout_seconds", "write_timeout_seconds", "drain_timeout_seconds",
+                "max_request_line_bytes", "max_header_bytes", "max_header_fields", "max_body_bytes",
+            ])
+            if let host = try server.string("host") { config.server.host = try validHost(host, field: "server.host") }
+            if let port = try server.integer("port", in: 0...65535) { config.server.port = port }
+            if let backlog = try server.integer("backlog", in: 1...65535) { config.server.backlog = backlog }
+            if let max = try server.integer("max_connections", in: 1...1_000_000) { config.server.maxConnections = max }
+            if let loops = try server.integer("event_loops", in: 0...256) { config.server.eventLoopCount = loops == 0 ? System.coreCount : loops }
+            if let t = try server.seconds("header_timeout_seconds") { config.server.timeouts.headerTimeout = t }
+            if let t = try server.seconds("body_timeout_seconds") { config.server.timeouts.bodyTimeout = t }
+            if let t = try server.seconds("idle_timeout_seconds") { config.server.timeouts.idleTimeout = t }
+            if let t = try server.seconds("write_timeout_seconds") { config.server.timeouts.writeTimeout = t }
+            if let t = try server.seconds("drain_timeout_seconds") { config.drainTimeout = t }
+            if let n = try server.integer("max_request_line_bytes", in: 64...1_048_576) { config.server.limits.maxRequestLineBytes = n }
+            if let n = try server.integer("max_header_bytes", in: 256...16_777_216) { config.server.limits.maxHeaderBytes = n }
+            if let n = try server.integer("max_header_fields", in: 1...10_000) { config.server.limits.maxHeaderFields = n }
+            if let n = try server.integer("max_body_bytes", in: 0...1_073_741_824) { config.server.limits.maxBodyBytes = n }
+        }
+        if let dir = try reader.string("data_dir") {
+            guard !dir.isEmpty else { throw ConfigurationError(field: "data_dir", problem: "must not be empty") }
+            config.dataDirectory = dir
+        }
+        if let log = try reader.object("log") {
+            try log.only(["level"])
+            if let level = try log.string("level") {
+                guard logLevels.contains(level) else {
+                    throw ConfigurationError(field: "log.level", problem: "must be one of \(logLevels.joined(separator: ", ")), got \"\(level)\"")
+                }
+                config.logLevel = level
+            }
+        }
+        return config
+    }
+
+    static func validHost(_ host: String, field: String) throws(ConfigurationError) -> String {
+        guard !host.isEmpty, host.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x2F }) else {
+            throw ConfigurationError(field: field, problem: "must be an IP address or host name, got \"\(host)\"")
+        }
+        return host
+    }
+}
+
+/// A JSON object being read as configuration, with the dotted path for error messages.
+struct ConfigObject {
+    let values: [String: Any]
+    let path: String
+
+    init(_ value: Any, path: String) throws(ConfigurationError) {
+        guard let values = value as? [String: Any] else {
+            throw ConfigurationError(field: path, problem: "must be a JSON object")
+        }
+        self.values = values
+        self.path = path
+    }
+
+    func field(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    func only(_ keys: Set<String>) throws(ConfigurationError) {
+        for key in values.keys.sorted() where !keys.contains(key) {
+            throw ConfigurationError(field: field(key), problem: "unknown key (known: \(keys.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    func object(_ key: String) throws(ConfigurationError) -> ConfigObject? {
+        guard let value = values[key] else { return nil }
+        return try ConfigObject(value, path: field(key))
+    }
+
+    func string(_ key: String) throws(ConfigurationError) -> String? {
+        guard let value = values[key] else { return nil }
+        guard let string = value as? String else {
+            throw ConfigurationError(field: field(key), problem: "must be a string, got \(describe(value))")
+        }
+        return string
+    }
+
+    func number(_ key: String) throws(ConfigurationError) -> Double? {
+        guard let value = values[key] else { return nil }
+        guard let number = value as? NSNumber, !isJSONBoolean(value) else {
+            throw ConfigurationError(field: field(key), problem: "must be a number, got \(describe(value))")
+        }
+        return number.doubleValue
+    }
+
+    func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let value = try number(key) else { return nil }
+        guard value.rounded() == value, value >= Double(range.lowerBound), value <= Double(range.upperBound) else {
+            throw ConfigurationError(field: field(key), problem: "must be an integer from \(range.lowerBound) to \(range.upperBound), got \(describe(values[key] as Any))")
+        }
+        return Int(value)
+    }
+
+    /// A timeout in seconds: positive, at most a day, fractions allowed (tests use short ones).
+    func seconds(_ key: String) throws(ConfigurationError) -> Duration? {
+        guard let value = try number(key) else { return nil }
+        guard value > 0, value <= 86_400 else {
+            throw ConfigurationError(field: field(key), problem: "must be a number of seconds above 0 and at most 86400, got \(describe(values[key] as Any))")
+        }
+        return .milliseconds(Int((value * 1000).rounded()))
+    }
+
+    private func describe(_ value: Any) -> String {
+        if value is NSNull { return "null" }
+        if let string = value as? String { return "\"\(string)\"" }
+        if value is [Any] { return "an array" }
+        if value is [String: Any] { return "an object" }
+        if let number = value as? NSNumber {
+            if isJSONBoolean(value) { return number.boolValue ? "true" : "false" }
+            return number.stringValue
+        }
+        return "\(value)"
+    }
+}
+
+/// JSONSerialization gives `true`/`false` as NSNumber's boolean subclass, which also casts to
+/// Int and Double; its dynamic type is the only reliable tell.
+func isJSONBoolean(_ value: Any) -> Bool {
+    type(of: value) == jsonBooleanType
+}
+
+private let jsonBooleanType: Any.Type = type(of: NSNumber(value: true))
+
+extension RoomstreamConfiguration {
+    /// Applies command-line flags on top of the file and defaults.
+    public mutating func apply(host: String?, port: Int?, dataDirectory: String?, logLevel: String?) throws(ConfigurationError) {
+        if let host { server.host = try Self.validHost(host, field: "--host") }
+        if let port {
+            guard (0...65535).contains(port) else { throw ConfigurationError(field: "--port", problem: "must be from 0 to 65535, got \(port)") }
+            server.port = port
+        }
+        if let dataDirectory {
+            guard !dataDirectory.isEmpty else { throw ConfigurationError(field: "--data-dir", problem: "must not be empty") }
+            self.dataDirectory = dataDirectory
+        }
+        if let logLevel {
+            guard Self.logLevels.contains(logLevel) else {
+                throw ConfigurationError(field: "--log-level", problem: "must be one of \(Self.logLevels.joined(separator: ", ")), got \"\(logLevel)\"")
+            }
+            self.logLevel = logLevel
+        }
+    }
+}

@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import RoomstreamHTTP
+import Synchronization
+
+/// swift-log handler that writes one JSON object per line to stderr:
+/// `{"ts":"2026-11-25T15:49:05.123Z","level":"info","msg":"listening","port":"8080"}`.
+/// Each line goes out in one write(2) under a lock, so lines from different threads never interleave.
+public struct JSONLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    private let output: JSONLogOutput
+
+    public init(level: Logger.Level = .info, output: JSONLogOutput = .standardError) {
+        self.logLevel = level
+        self.output = output
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
+        if let explicit = event.metadata { merged.merge(explicit) { $1 } }
+        if let error = event.error { merged["error"] = .string("\(error)") }
+        output.write(Self.format(timestampMilliseconds: Self.nowMilliseconds(), level: event.level, message: event.message.description, metadata: merged))
+    }
+
+    static func nowMilliseconds() -> Int {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return spec.tv_sec * 1000 + spec.tv_nsec / 1_000_000
+    }
+
+    /// One log line, newline-terminated. Keys are sorted so lines are stable to read and test.
+    static func format(timestampMilliseconds: Int, level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
+        var line = "{\"ts\":\"\(ISO8601.milliseconds(timestampMilliseconds))\",\"level\":\"\(level.rawValue)\",\"msg\":\(JSONString.quote(message))"
+        for key in metadata.keys.sorted() where key != "ts" && key != "level" && key != "msg" {
+            if let value = metadata[key] {
+                line += ",\(JSONString.quote(key)):\(encode(value))"
+            }
+        }
+        line += "}\n"
+        return line
+    }
+
+    private static func encode(_ value: Logger.Metadata.Value) -> String {
+        switch value {
+        case .string(let string): JSONString.quote(string)
+        case .stringConvertible(let convertible): JSONString.quote(convertible.description)
+        case .array(let values): "[" + values.map(encode).joined(separator: ",") + "]"
+        case .dictionary(let dictionary):
+            "{" + dictionary.keys.sorted().map { "\(JSONString.quote($0)):\(encode(dictionary[$0]!))" }.joined(separator: ",") + "}"
+        }
+    }
+}
+
+/// Where log lines go: stderr in the service, a memory buffer in tests.
+public final class JSONLogOutput: Sendable {
+    private let fd: Int32
+    /// nil when writing to `fd`; the lines so far when capturing.
+    private let captured: Mutex<[String]?>
+    private let lock = Mutex(())
+
+    public static let standardError = JSONLogOutput(fd: 2)
+
+    init(fd: Int32) {
+        self.fd = fd
+        self.captured = Mutex(nil)
+    }
+
+    /// Keeps lines in memory instead of writing them.
+    public init(capturing: ()) {
+        self.fd = -1
+        self.captured = Mutex([])
+    }
+
+    public var capturedLines: [String] { captured.withLock { $0 } ?? [] }
+
+    func write(_ line: String) {
+        let wasCaptured = captured.withLock { lines -> Bool in
+            guard lines != nil else { return false }
+            lines?.append(line)
+            return true
+        }
+        if wasCaptured { return }
+        var bytes = Array(line.utf8)
+        lock.withLock { _ in
+            var offset = 0
+            while offset < bytes.count {
+                // SAFETY: write(2) reads from the array only during the call.
+                let written = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                if written <= 0 { return }  // stderr gone: nothing sensible left to do with a log line
+                offset += written
+            }
+        }
+    }
+}
+
+/// UTC timestamps with milliseconds, e.g. `2022-09-04T00:09:22.885Z`.
+public enum ISO8601 {
+    public static func milliseconds(_ epochMilliseconds: Int) -> String {
+        let seconds = epochMilliseconds >= 0 ? epochMilliseconds / 1000 : (epochMilliseconds - 999) / 1000
+        let millis = epochMilliseconds - seconds * 1000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = HTTPDate.civilDate(daysSinceEpoch: days)
+        func pad(_ n: Int, _ width: Int) -> String {
+            let digits = String(n)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(millis, 3))Z"
+    }
+}

@@ -1,0 +1,284 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import RoomstreamHTTP
+
+/// Performs what `ConnectionStateMachine` decides for one socket: reads into the parser,
+/// calls the handler, writes responses with one `writev`, and closes. Reading is suspended
+/// while a response waits for the client to read it, so a client that pipelines without
+/// reading cannot grow our buffers.
+// SAFETY: every mutable property is read and written only on `loop.queue`.
+final class Connection: @unchecked Sendable {
+    let fd: Int32
+    private let loop: EventLoop
+    private unowned let server: HTTPServer
+    private var parser: HTTPRequestParser
+    private var machine: ConnectionStateMachine
+    private let readSource: DispatchSourceRead
+    private let writeSource: DispatchSourceWrite
+    private var readSuspended = false
+    private var writeSuspended = true
+    private var outbound: [ArraySlice<UInt8>] = []
+    private var closed = false
+    private var sourcesAlive = 2
+    private var lingeredBytes = 0
+
+    init(fd: Int32, loop: EventLoop, server: HTTPServer) {
+        self.fd = fd
+        self.loop = loop
+        self.server = server
+        self.parser = HTTPRequestParser(limits: server.configuration.limits)
+        self.machine = ConnectionStateMachine(timeouts: server.configuration.timeouts, now: loop.clock.now())
+        self.readSource = DispatchSource.makeReadSource(fileDescriptor: fd, queue: loop.queue)
+        self.writeSource = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: loop.queue)
+    }
+
+    /// Called on the loop's queue. The sources hold the connection until they are cancelled.
+    func start() {
+        loop.register(self)
+        readSource.setEventHandler { self.readable() }
+        writeSource.setEventHandler { self.writable() }
+        readSource.setCancelHandler { self.sourceCancelled() }
+        writeSource.setCancelHandler { self.sourceCancelled() }
+        readSource.resume()
+    }
+
+    // MARK: Events
+
+    private func readable() {
+        guard !closed else { return }
+        let chunk = loop.readBuffer.count
+        // SAFETY: read(2) writes at most `chunk` bytes into the loop's buffer, which only this queue uses.
+        let count = loop.readBuffer.withUnsafeMutableBytes { buffer -> Int in
+            let count = read(fd, buffer.baseAddress, chunk)
+            if count > 0, machine.state != .lingering {
+                parser.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            }
+            return count
+        }
+        if count > 0 {
+            if machine.state == .lingering {
+                lingeredBytes += count
+                if lingeredBytes > server.configuration.maxLingerBytes { perform(machine.connectionFailed()) }
+                return
+            }
+            processBuffered()
+        } else if count == 0 {
+            suspendReading()  // EOF stays readable; stop the source from firing again
+            perform(machine.peerClosed())
+        } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+            perform(machine.connectionFailed())
+        }
+    }
+
+    private func writable() {
+        guard !closed else { return }
+        switch flush() {
+        case .pending: return
+        case .failed: perform(machine.connectionFailed())
+        case .done:
+            if !writeSuspended {
+                writeSource.suspend()
+                writeSuspended = true
+            }
+            if machine.state == .writing { afterWrite(machine.writeCompleted(now: loop.clock.now())) }
+        }
+    }
+
+    func checkDeadline(now: ServerInstant) {
+        guard !closed else { return }
+        perform(machine.deadlinePassed(now: now))
+    }
+
+    func drain() {
+        guard !closed else { return }
+        perform(machine.beginDrain())
+    }
+
+    func forceClose() { closeNow() }
+
+    // MARK: Requests
+
+    /// Parses and answers buffered requests in order until the parser needs more bytes or a
+    /// response has to wait for the socket.
+    private func processBuffered() {
+        while !closed {
+            switch machine.state {
+            case .writing, .lingering, .closed: return
+            default: break
+            }
+            switch parser.next() {
+            case .needMoreData:
+                _ = machine.needMoreData(partialRequest: parser.hasPartialRequest, readingBody: parser.isReadingBody, now: loop.clock.now())
+                resumeReading()
+                return
+            case .continueExpected:
+                outbound.append(HTTPResponseEncoder.continueHead[...])
+                if case .failed = flush() { return perform(machine.connectionFailed()) }
+                if !outbound.isEmpty { waitForWritable() }
+            case .request(let request):
+                _ = machine.requestReceived()
+                server.countRequest()
+                let response = server.handler(request)
+                let action = machine.responseReady(keepAlive: request.keepAlive, now: loop.clock.now())
+                guard send(response, to: request.version, omitBody: request.method == .head, action: action) else { return }
+            case .error(let error):
+                server.logger.debug("rejected request", metadata: ["code": "\(error.code)"])
+                let action = machine.parseFailed(now: loop.clock.now())
+                guard send(ErrorResponses.response(for: error), to: .http1_1, omitBody: false, action: action) else { return }
+            }
+        }
+    }
+
+    /// Queues and writes a response. Returns true when it was written entirely and the
+    /// connection is ready for the next request.
+    private func send(_ response: HTTPResponse, to version: HTTPVersion, omitBody: Bool, action: ConnectionStateMachine.Action) -> Bool {
+        guard case .sendResponse(let close) = action else {
+            perform(action)
+            return false
+        }
+        var head: [UInt8] = []
+        head.reserveCapacity(160 + response.headers.count * 48)
+        HTTPResponseEncoder.encodeHead(response, date: loop.dateHeader(), close: close, requestVersion: version, into: &head)
+        outbound.append(head[...])
+        // RFC 9110 §9.3.2: a response to HEAD carries the GET headers but no content.
+        if !omitBody && !response.body.isEmpty { outbound.append(response.body[...]) }
+        switch flush() {
+        case .failed:
+            perform(machine.connectionFailed())
+            return false
+        case .pending:
+            waitForWritable()
+            return false
+        case .done:
+            let next = machine.writeCompleted(now: loop.clock.now())
+            if next == .parseBuffered { return true }
+            perform(next)
+            return false
+        }
+    }
+
+    private func afterWrite(_ action: ConnectionStateMachine.Action) {
+        if action == .parseBuffered {
+            processBuffered()
+        } else {
+            perform(action)
+        }
+    }
+
+    private func perform(_ action: ConnectionStateMachine.Action) {
+        switch action {
+        case .none, .sendResponse:
+            break
+        case .parseBuffered:
+            processBuffered()
+        case .sendTimeoutResponse:
+            let response = HTTPResponse.error(.requestTimeout, code: "request_timeout", message: "the request did not arrive in time")
+            _ = send(response, to: .http1_1, omitBody: false, action: .sendResponse(close: true))
+        case .lingeringClose:
+            // Half-close so the client reads our response and EOF, then drain what it still
+            // sends; closing with unread input would reset the connection and could destroy
+            // the response in flight (RFC 9112 §9.6).
+            shutdown(fd, Int32(SHUT_WR))
+            resumeReading()
+        case .close:
+            closeNow()
+        }
+    }
+
+    // MARK: Socket I/O
+
+    private enum FlushResult { case done, pending, failed }
+
+    /// Writes queued bytes with writev until done or the socket is full.
+    private func flush() -> FlushResult {
+        while !outbound.isEmpty {
+            let written = writeQueued()
+            if written > 0 {
+                consume(written)
+                machine.writeProgressed(now: loop.clock.now())
+            } else if written < 0 {
+                switch errno {
+                case EINTR: continue
+                case EAGAIN, EWOULDBLOCK: return .pending
+                default: return .failed
+                }
+            }
+        }
+        return .done
+    }
+
+    private func writeQueued() -> Int {
+        var vectors: [iovec] = []
+        vectors.reserveCapacity(4)
+        return Self.withVectors(outbound.prefix(4), &vectors) { writev(fd, $0, Int32($0.count)) }
+    }
+
+    /// Nests `withUnsafeBytes` over the slices so every pointer handed to writev is valid for the call.
+    private static func withVectors<Result>(
+        _ slices: ArraySlice<ArraySlice<UInt8>>, _ vectors: inout [iovec], _ body: ([iovec]) -> Result
+    ) -> Result {
+        guard let first = slices.first else { return body(vectors) }
+        // SAFETY: writev only reads the bytes, and only while this closure runs.
+        return first.withUnsafeBytes { bytes in
+            vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count))
+            return withVectors(slices.dropFirst(), &vectors, body)
+        }
+    }
+
+    private func consume(_ written: Int) {
+        var remaining = written
+        while remaining > 0, let first = outbound.first {
+            if first.count <= remaining {
+                remaining -= first.count
+                outbound.removeFirst()
+            } else {
+                outbound[0] = first.dropFirst(remaining)
+                remaining = 0
+            }
+        }
+    }
+
+    private func waitForWritable() {
+        suspendReading()
+        if writeSuspended {
+            writeSuspended = false
+            writeSource.resume()
+        }
+    }
+
+    private func suspendReading() {
+        if !readSuspended {
+            readSuspended = true
+            readSource.suspend()
+        }
+    }
+
+    private func resumeReading() {
+        if readSuspended && !closed {
+            readSuspended = false
+            readSource.resume()
+        }
+    }
+
+    private func closeNow() {
+        guard !closed else { return }
+        closed = true
+        // A suspended source never runs its cancel handler: resume before cancelling.
+        if readSuspended { readSource.resume() }
+        if writeSuspended { writeSource.resume() }
+        readSource.cancel()
+        writeSource.cancel()
+    }
+
+    /// The fd is closed only after both sources are cancelled, so Dispatch never watches a
+    /// descriptor number that may already be reused.
+    private func sourceCancelled() {
+        sourcesAlive -= 1
+        guard sourcesAlive == 0 else { return }
+        Glibc.close(fd)
+        loop.remove(self)
+        server.connectionClosed()
+    }
+}

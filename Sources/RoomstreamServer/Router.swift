@@ -1,0 +1,193 @@
+import RoomstreamHTTP
+
+/// A request matched to a route: the decoded path parameters and query.
+public struct RoutedRequest: Sendable {
+    public let http: HTTPRequest
+    /// The path, percent-decoded per segment, e.g. `/v1/rooms/a b`.
+    public let path: String
+    public let pathParameters: [String: String]
+    public let query: QueryParameters
+
+    public func parameter(_ name: String) -> String { pathParameters[name] ?? "" }
+}
+
+/// `application/x-www-form-urlencoded` query parameters, in order.
+public struct QueryParameters: Sendable, Equatable {
+    public let pairs: [(name: String, value: String)]
+
+    public static func == (lhs: QueryParameters, rhs: QueryParameters) -> Bool {
+        lhs.pairs.elementsEqual(rhs.pairs) { $0.name == $1.name && $0.value == $1.value }
+    }
+
+    public subscript(name: String) -> String? { pairs.first { $0.name == name }?.value }
+    public func all(_ name: String) -> [String] { pairs.filter { $0.name == name }.map(\.value) }
+
+    /// Parses `a=1&b=x%20y`; `+` is a space. Throws `APIError` (400) on bad percent-encoding.
+    public static func parse(_ query: Substring) throws(APIError) -> QueryParameters {
+        var pairs: [(String, String)] = []
+        for part in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = PercentDecoding.decode(pieces[0], plusIsSpace: true),
+                  let value = PercentDecoding.decode(pieces.count > 1 ? pieces[1] : "", plusIsSpace: true)
+            else { throw .badRequest("invalid_query", "query parameter '\(part)' has invalid percent-encoding") }
+            pairs.append((name, value))
+        }
+        return QueryParameters(pairs: pairs)
+    }
+}
+
+public enum PercentDecoding {
+    /// RFC 3986 §2.1 percent-decoding; nil when a `%` is not followed by two hex digits or the
+    /// result is not UTF-8.
+    public static func decode(_ text: Substring, plusIsSpace: Bool = false) -> String? {
+        guard text.utf8.contains(where: { $0 == 0x25 || (plusIsSpace && $0 == 0x2B) }) else { return String(text) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte == 0x25 {
+                guard let high = iterator.next().flatMap(hex), let low = iterator.next().flatMap(hex) else { return nil }
+                bytes.append(high << 4 | low)
+            } else {
+                bytes.append(plusIsSpace && byte == 0x2B ? 0x20 : byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hex(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 0x30...0x39: b - 0x30
+        case 0x41...0x46: b - 0x41 + 10
+        case 0x61...0x66: b - 0x61 + 10
+        default: nil
+        }
+    }
+}
+
+/// Method + path-pattern routing. Patterns are literal segments and `{name}` parameters,
+/// e.g. `/v1/rooms/{room_id}/peers/{peer_id}/samples`. Answers 404 for unknown paths, 405 with
+/// `Allow` for a known path and another method, `OPTIONS` for every path, and `HEAD` with the
+/// `GET` route (RFC 9110 §9.3.2).
+public struct Router: Sendable {
+    public typealias Handler = @Sendable (RoutedRequest) throws -> HTTPResponse
+
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    struct Route: Sendable {
+        var method: HTTPMethod
+        var segments: [Segment]
+        var handler: Handler
+    }
+
+    private var routes: [Route] = []
+    /// Called with errors other than `APIError` a handler throws, before answering 500.
+    private let onUnexpectedError: @Sendable (any Error, HTTPRequest) -> Void
+
+    public init(onUnexpectedError: @escaping @Sendable (any Error, HTTPRequest) -> Void = { _, _ in }) {
+        self.onUnexpectedError = onUnexpectedError
+    }
+
+    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping Handler) {
+        let segments = pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { part -> Segment in
+            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
+        }
+        routes.append(Route(method: method, segments: segments, handler: handler))
+    }
+
+    /// Every method a route serves, for `OPTIONS *`.
+    public var allMethods: [HTTPMethod] {
+        var methods: [HTTPMethod] = []
+        for route in routes where !methods.contains(route.method) { methods.append(route.method) }
+        if methods.contains(.get) && !methods.contains(.head) { methods.append(.head) }
+        methods.append(.options)
+        return methods
+    }
+
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        do {
+            return try route(request)
+        } catch let error as APIError {
+            return error.response
+        } catch {
+            onUnexpectedError(error, request)
+            return .error(.internalServerError, code: "internal_error", message: "the server failed to handle this request")
+        }
+    }
+
+    private func route(_ request: HTTPRequest) throws -> HTTPResponse {
+        if case .other(let name) = request.method {
+            // RFC 9110 §9.1: an unrecognized method SHOULD get 501.
+            throw APIError(status: .notImplemented, code: "method_not_implemented", message: "method \(name) is not implemented")
+        }
+        if request.target == "*" {
+            return HTTPResponse(status: .noContent, headers: [HTTPHeaderField("Allow", allMethods.map(\.rawValue).joined(separator: ", "))])
+        }
+        let (rawPath, rawQuery) = Self.splitTarget(request.target)
+        let rawSegments = rawPath.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        var segments: [String] = []
+        segments.reserveCapacity(rawSegments.count)
+        for raw in rawSegments {
+            guard let decoded = PercentDecoding.decode(raw) else {
+                throw APIError.badRequest("invalid_path", "path segment '\(raw)' has invalid percent-encoding")
+            }
+            segments.append(decoded)
+        }
+
+        var allowed: [HTTPMethod] = []
+        var match: (Route, [String: String])?
+        for route in routes {
+            guard let parameters = Self.match(route.segments, segments) else { continue }
+            if !allowed.contains(route.method) { allowed.append(route.method) }
+            if match == nil && (route.method == request.method || (request.method == .head && route.method == .get)) {
+                match = (route, parameters)
+            }
+        }
+        guard !allowed.isEmpty else {
+            throw APIError.notFound("no route for \(request.method.rawValue) \(rawPath)")
+        }
+        if allowed.contains(.get) && !allowed.contains(.head) { allowed.append(.head) }
+        if !allowed.contains(.options) { allowed.append(.options) }
+        guard let (route, parameters) = match else {
+            if request.method == .options {
+                return HTTPResponse(status: .noContent, headers: [HTTPHeaderField("Allow", allowed.map(\.rawValue).joined(separator: ", "))])
+            }
+            throw APIError.methodNotAllowed(request.method, allow: allowed)
+        }
+        let routed = RoutedRequest(
+            http: request, path: "/" + segments.joined(separator: "/"), pathParameters: parameters,
+            query: try QueryParameters.parse(rawQuery))
+        return try route.handler(routed)
+    }
+
+    /// Splits a request-target into path and query; absolute-form keeps only its path (RFC 9112 §3.2.2).
+    static func splitTarget(_ target: String) -> (path: Substring, query: Substring) {
+        var rest = Substring(target)
+        if !rest.hasPrefix("/"), let schemeEnd = rest.range(of: "://") {
+            rest = rest[schemeEnd.upperBound...]
+            rest = rest.firstIndex(where: { $0 == "/" || $0 == "?" }).map { rest[$0...] } ?? ""
+            if !rest.hasPrefix("/") { rest = "/" + rest }
+        }
+        if let question = rest.firstIndex(of: "?") {
+            return (rest[..<question], rest[rest.index(after: question)...])
+        }
+        return (rest, "")
+    }
+
+    static func match(_ pattern: [Segment], _ segments: [String]) -> [String: String]? {
+        guard pattern.count == segments.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (expected, actual) in zip(pattern, segments) {
+            switch expected {
+            case .literal(let literal): if literal != actual { return nil }
+            case .parameter(let name):
+                if actual.isEmpty { return nil }
+                parameters[name] = actual
+            }
+        }
+        return parameters
+    }
+}

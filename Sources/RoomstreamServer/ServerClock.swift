@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A point on a monotonic clock, in nanoseconds. Deadlines use it so wall-clock jumps
+/// never fire or delay a timeout.
+public struct ServerInstant: Comparable, Hashable, Sendable {
+    public var nanoseconds: UInt64
+    public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+
+    public static func < (lhs: ServerInstant, rhs: ServerInstant) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+
+    public static func + (lhs: ServerInstant, rhs: Duration) -> ServerInstant {
+        let (seconds, attoseconds) = rhs.components
+        let nanos = max(0, seconds) * 1_000_000_000 + max(0, attoseconds) / 1_000_000_000
+        return ServerInstant(nanoseconds: lhs.nanoseconds &+ UInt64(nanos))
+    }
+}
+
+/// The time source of the server, injected so tests can drive deadlines.
+public protocol ServerClock: Sendable {
+    /// Monotonic time, for deadlines.
+    func now() -> ServerInstant
+    /// Wall-clock seconds since the epoch, for the `Date` header.
+    func epochSeconds() -> Int
+}
+
+public struct SystemClock: ServerClock {
+    public init() {}
+
+    public func now() -> ServerInstant {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return ServerInstant(nanoseconds: UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec))
+    }
+
+    public func epochSeconds() -> Int { time(nil) }
+}
+
+public enum System {
+    public static var coreCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+}

@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failed socket call, with the errno it left.
+public struct SocketError: Error, CustomStringConvertible, Sendable {
+    public var operation: String
+    public var errno: Int32
+
+    public var description: String { "\(operation) failed: \(String(cString: strerror(errno))) (errno \(errno))" }
+}
+
+/// Thin wrappers over the POSIX calls the server makes. Each throws `SocketError`.
+enum Socket {
+    /// Creates a non-blocking listening socket bound to `host:port`. "::" listens on IPv6 and
+    /// IPv4 (dual stack); "0.0.0.0" on IPv4 only.
+    static func listen(host: String, port: Int, backlog: Int) throws -> Int32 {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
+        var result: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &result)
+        guard status == 0, let first = result else {
+            throw SocketError(operation: "getaddrinfo(\(host)): \(String(cString: gai_strerror(status)))", errno: status == EAI_SYSTEM ? Glibc.errno : 0)
+        }
+        defer { freeaddrinfo(result) }
+
+        var lastError = SocketError(operation: "bind \(host):\(port)", errno: EADDRNOTAVAIL)
+        var candidate: UnsafeMutablePointer<addrinfo>? = first
+        while let info = candidate {
+            candidate = info.pointee.ai_next
+            let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else {
+                lastError = SocketError(operation: "socket", errno: errno)
+                continue
+            }
+            var one: Int32 = 1
+            // Restarts must not wait for TIME_WAIT sockets of the previous process to expire.
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            if info.pointee.ai_family == AF_INET6 {
+                var off: Int32 = 0
+                setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &off, socklen_t(MemoryLayout<Int32>.size))
+            }
+            guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
+                lastError = SocketError(operation: "bind \(host):\(port)", errno: errno)
+                close(fd)
+                continue
+            }
+            guard Glibc.listen(fd, Int32(backlog)) == 0 else {
+                lastError = SocketError(operation: "listen", errno: errno)
+                close(fd)
+                continue
+            }
+            return fd
+        }
+        throw lastError
+    }
+
+    /// The port a bound socket listens on.
+    static func localPort(_ fd: Int32) -> Int {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) { pointer in
+            // SAFETY: sockaddr_storage is large enough for any address getsockname writes.
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) == 0 }
+        }
+        guard ok else { return 0 }
+        switch Int32(storage.ss_family) {
+        case AF_INET:
+            // SAFETY: ss_family says the storage holds a sockaddr_in.
+            return withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) } }
+        case AF_INET6:
+            // SAFETY: ss_family says the storage holds a sockaddr_in6.
+            return withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) } }
+        default:
+            return 0
+        }
+    }
+
+    /// Accepts one connection, non-blocking and close-on-exec. Returns nil when none is pending.
+    static func accept(_ listener: Int32) throws -> Int32? {
+        // accept4(2) is not exported by the Glibc module; two fcntl calls do the same.
+        let fd = Glibc.accept(listener, nil, nil)
+        if fd >= 0 {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            return fd
+        }
+        switch errno {
+        case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED: return nil
+        default: throw SocketError(operation: "accept", errno: errno)
+        }
+    }
+
+    /// Disables Nagle: a response's single writev must leave at once, not wait for the
+    /// client's delayed ACK (a 40 ms stall per response otherwise).
+    static func setNoDelay(_ fd: Int32) {
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+}

@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Dispatch
+import Logging
+import RoomstreamApp
+
+@main
+struct Roomstream: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "roomstream",
+        abstract: "Self-hosted WebRTC quality data streams.",
+        version: "roomstream \(RoomstreamVersion.current)",
+        subcommands: [Serve.self]
+    )
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP service.",
+        discussion: "Flags override the config file, which overrides built-in defaults. Exit status 2: invalid configuration."
+    )
+
+    @Option(name: .long, help: "JSON config file (see Config/roomstream.json).")
+    var config: String?
+
+    @Option(name: .long, help: "Address to listen on, e.g. 0.0.0.0, :: or 127.0.0.1.")
+    var host: String?
+
+    @Option(name: .long, help: "Port to listen on (0 picks a free one).")
+    var port: Int?
+
+    @Option(name: .customLong("data-dir"), help: "Directory for roomstream's state.")
+    var dataDir: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String?
+
+    func run() throws {
+        let configuration: RoomstreamConfiguration
+        do {
+            configuration = try resolveConfiguration()
+        } catch {
+            bootstrapLogging(level: .info)
+            Logger(label: "roomstream").critical("invalid configuration: \(error)")
+            throw ExitCode(2)
+        }
+        bootstrapLogging(level: Logger.Level(rawValue: configuration.logLevel) ?? .info)
+        let logger = Logger(label: "roomstream")
+
+        // Writes to a closed socket must fail with EPIPE, not kill the process.
+        signal(SIGPIPE, SIG_IGN)
+        let service = RoomstreamService(configuration: configuration, logger: logger)
+        do {
+            try service.start()
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(error is ConfigurationError ? 2 : 1)
+        }
+        ShutdownSignals.install(logger: logger) { service.shutdown { _ in Glibc.exit(0) } }
+        dispatchMain()
+    }
+
+    private func resolveConfiguration() throws(ConfigurationError) -> RoomstreamConfiguration {
+        var configuration = try config.map(RoomstreamConfiguration.load(file:)) ?? RoomstreamConfiguration()
+        try configuration.apply(host: host, port: port, dataDirectory: dataDir, logLevel: logLevel)
+        return configuration
+    }
+
+    private func bootstrapLogging(level: Logger.Level) {
+        LoggingSystem.bootstrap { _ in JSONLogHandler(level: level) }
+    }
+}
+
+/// SIGTERM and SIGINT start a graceful drain; a second one exits at once.
+enum ShutdownSignals {
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []  // SAFETY: written once on the main thread before dispatchMain
+
+    static func install(logger: Logger, onFirstSignal: @escaping @Sendable () -> Void) {
+        let received = SignalCount()
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)  // let Dispatch see the signal instead of the default handler
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
+            source.setEventHandler {
+                if received.increment() == 1 {
+                    logger.info("signal received; draining", metadata: ["signal": "\(number)"])
+                    onFirstSignal()
+                } else {
+                    logger.warning("second signal; exiting without waiting for the drain")
+                    Glibc.exit(1)
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
