@@ -121,6 +121,8 @@ final class Connection: @unchecked Sendable {
                 _ = machine.requestReceived()
                 server.countRequest()
                 let response = server.handler(request)
+                // A drain that began while the handler ran must still mark this response as closing.
+                if server.isDraining { _ = machine.beginDrain() }
                 let action = machine.responseReady(keepAlive: request.keepAlive, now: loop.clock.now())
                 guard send(response, to: request.version, omitBody: request.method == .head, action: action) else { return }
             case .error(let error):

@@ -47,6 +47,8 @@ public final class HTTPServer: Sendable {
     private let accepted = Atomic<Int>(0)
     private let rejected = Atomic<Int>(0)
     private let requestCount = Atomic<Int>(0)
+    /// Mirrors `ListenerState.draining` for the per-request check, without taking the lock.
+    private let drainingFlag = Atomic<Bool>(false)
 
     public init(configuration: ServerConfiguration, clock: any ServerClock = SystemClock(), logger: Logger, handler: @escaping Handler) {
         self.configuration = configuration
@@ -78,7 +80,7 @@ public final class HTTPServer: Sendable {
     /// The bound port (useful when the configuration asked for port 0).
     public var localPort: Int { listener.withLock { $0.port } }
 
-    public var isDraining: Bool { listener.withLock { $0.draining } }
+    public var isDraining: Bool { drainingFlag.load(ordering: .relaxed) }
 
     public var counters: ServerCounters {
         ServerCounters(
@@ -170,6 +172,7 @@ public final class HTTPServer: Sendable {
         let source = listener.withLock { state -> SharedSource? in
             guard !state.draining else { return nil }
             state.draining = true
+            drainingFlag.store(true, ordering: .relaxed)
             let source = state.source
             state.source = nil
             if state.acceptSuspended {

@@ -1,0 +1,54 @@
+# roomstream: every set-up step lives here so a fresh Debian 12 machine needs only these targets.
+SWIFT        ?= swift
+CONFIG       ?= Config/roomstream.json
+FUZZ_SECONDS ?= 60
+# Debian packages the build and the service need (later: libcurl4-openssl-dev, zlib1g-dev, ...).
+RUN_PACKAGES  = ca-certificates
+# What the tests need on top of that.
+TEST_PACKAGES = $(RUN_PACKAGES) curl
+BENCH_PACKAGES = $(RUN_PACKAGES) wrk nginx
+
+.PHONY: run build test sanitize sanitize-thread sanitize-address bench fuzz deps-run deps-test deps-bench clean
+
+## make run: build a release binary and serve $(CONFIG) on port 8080 (local spool, local directory store).
+run: deps-run build
+	.build/release/roomstream serve --config $(CONFIG)
+
+build: deps-run
+	$(SWIFT) build -c release --product roomstream
+
+## make test: install what tests need, build everything, run every test.
+test: deps-test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## make sanitize: the whole test suite under ThreadSanitizer and AddressSanitizer.
+sanitize: sanitize-thread sanitize-address
+
+sanitize-thread: deps-test
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+
+sanitize-address: deps-test
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+
+## make bench: wrk against roomstream and nginx serving the same response, same run.
+bench: deps-bench build
+	scripts/bench-http.sh
+
+## make fuzz: libFuzzer on the HTTP parser for FUZZ_SECONDS seconds.
+fuzz: deps-run
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+deps-run:
+	@scripts/ensure-packages.sh $(RUN_PACKAGES)
+
+deps-test:
+	@scripts/ensure-packages.sh $(TEST_PACKAGES)
+
+deps-bench:
+	@scripts/ensure-packages.sh $(BENCH_PACKAGES)
+
+clean:
+	rm -rf .build .build-tsan .build-asan .build-fuzz

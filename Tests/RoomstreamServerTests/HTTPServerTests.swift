@@ -1,0 +1,299 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import RoomstreamHTTP
+@testable import RoomstreamServer
+import Testing
+
+/// The server over real loopback sockets.
+@Suite struct HTTPServerTests {
+    @Test func keepAliveServesSeveralRequestsOnOneConnection() async throws {
+        let server = try TestServer()
+        let client = try RawClient(port: server.port)
+        for index in 0..<3 {
+            client.send("GET /echo/r\(index) HTTP/1.1\r\nHost: t\r\n\r\n")
+            let response = try #require(client.readResponse())
+            #expect(response.status == 200)
+            #expect(response.headers["x-name"] == "r\(index)")
+            #expect(response.headers["connection"] == nil)
+            #expect(response.headers["date"]?.hasSuffix(" GMT") == true)
+        }
+        #expect(server.server.counters.acceptedConnections == 1)
+        #expect(server.server.counters.requests == 3)
+        _ = await server.stop()
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let server = try TestServer()
+        let client = try RawClient(port: server.port)
+        client.send("GET /echo/a HTTP/1.1\r\nHost: t\r\n\r\nPOST /echo/b HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nbodyGET /echo/c HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        let names = (0..<3).compactMap { _ in client.readResponse() }.map { $0.headers["x-name"] ?? "?" }
+        #expect(names == ["a", "b", "c"])
+        #expect(client.isClosedByServer())
+        _ = await server.stop()
+    }
+
+    @Test func expectContinueGetsAnInterimResponseBeforeTheBody() async throws {
+        let server = try TestServer()
+        let client = try RawClient(port: server.port)
+        client.send("PUT /echo/e HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+        let interim = try #require(client.readResponse())
+        #expect(interim.status == 100)
+        client.send("hello")
+        let final = try #require(client.readResponse())
+        #expect(final.status == 200)
+        #expect(final.bodyText == "hello")
+        _ = await server.stop()
+    }
+
+    @Test func oversizedDeclaredBodyGets413WithoutReadingIt() async throws {
+        var configuration = ServerConfiguration()
+        configuration.limits.maxBodyBytes = 100
+        let server = try TestServer(configuration: configuration)
+        let client = try RawClient(port: server.port)
+        client.send("PUT /echo/x HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 1000000\r\n\r\n")
+        let response = try #require(client.readResponse())
+        #expect(response.status == 413)
+        #expect(response.headers["connection"] == "close")
+        #expect(response.bodyText.contains("\"code\":\"body_too_large\""))
+        #expect(client.isClosedByServer())
+        _ = await server.stop()
+    }
+
+    struct LimitCase: Sendable, CustomTestStringConvertible {
+        var name: String
+        var request: String
+        var status: Int
+        var code: String
+        var testDescription: String { name }
+    }
+
+    static let limitCases: [LimitCase] = [
+        LimitCase(name: "request line", request: "GET /\(String(repeating: "a", count: 9000)) HTTP/1.1\r\nHost: t\r\n\r\n", status: 414, code: "request_line_too_long"),
+        LimitCase(name: "header bytes", request: "GET / HTTP/1.1\r\nHost: t\r\nX-Big: \(String(repeating: "b", count: 40000))\r\n\r\n", status: 431, code: "header_section_too_large"),
+        LimitCase(name: "header count", request: "GET / HTTP/1.1\r\nHost: t\r\n" + (0..<120).map { "X-\($0): v\r\n" }.joined() + "\r\n", status: 431, code: "too_many_header_fields"),
+        LimitCase(name: "body", request: "POST /echo/x HTTP/1.1\r\nHost: t\r\nContent-Length: 2000000\r\n\r\n", status: 413, code: "body_too_large"),
+        LimitCase(name: "smuggling: CL and TE", request: "POST /echo/x HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", status: 400, code: "content_length_with_transfer_encoding"),
+        LimitCase(name: "HTTP/2.0", request: "GET / HTTP/2.0\r\nHost: t\r\n\r\n", status: 505, code: "http_version_not_supported"),
+        LimitCase(name: "gzip coding", request: "POST /echo/x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", status: 501, code: "unsupported_transfer_coding"),
+        LimitCase(name: "unknown expectation", request: "POST /echo/x HTTP/1.1\r\nHost: t\r\nExpect: magic\r\nContent-Length: 1\r\n\r\nx", status: 417, code: "unsupported_expectation"),
+    ]
+
+    @Test("each limit answers its status and closes", arguments: limitCases)
+    func limits(_ testCase: LimitCase) async throws {
+        let server = try TestServer()
+        let client = try RawClient(port: server.port)
+        client.send(testCase.request)
+        let response = try #require(client.readResponse())
+        #expect(response.status == testCase.status)
+        #expect(response.headers["connection"] == "close")
+        #expect(response.headers["content-type"] == "application/json")
+        #expect(response.bodyText.contains("\"code\":\"\(testCase.code)\""))
+        #expect(client.isClosedByServer())
+        _ = await server.stop()
+    }
+
+    @Test func headRequestGetsHeadersWithoutBody() async throws {
+        let server = try TestServer()
+        let client = try RawClient(port: server.port)
+        client.send("HEAD /healthz HTTP/1.1\r\nHost: t\r\n\r\nGET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        let head = try #require(client.readResponse(headRequest: true))
+        #expect(head.status == 200)
+        #expect(head.headers["content-length"] == "15")
+        let get = try #require(client.readResponse())
+        #expect(get.bodyText == #"{"status":"ok"}"#)
+        _ = await server.stop()
+    }
+
+    @Test func http10ClosesUnlessKeepAliveIsAsked() async throws {
+        let server = try TestServer()
+        let keepAlive = try RawClient(port: server.port)
+        keepAlive.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        #expect(keepAlive.readResponse()?.headers["connection"] == "keep-alive")
+        keepAlive.send("GET /healthz HTTP/1.0\r\n\r\n")
+        #expect(keepAlive.readResponse()?.headers["connection"] == "close")
+        #expect(keepAlive.isClosedByServer())
+        _ = await server.stop()
+    }
+
+    @Test func chunkedRequestBodyIsDecoded() async throws {
+        let server = try TestServer()
+        let client = try RawClient(port: server.port)
+        client.send("POST /echo/c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n6;x=y\r\npedia \r\n0\r\nX-T: 1\r\n\r\n")
+        #expect(client.readResponse()?.bodyText == "Wikipedia ")
+        _ = await server.stop()
+    }
+
+    @Test func headerTimeoutClosesADrippingClient() async throws {
+        var configuration = ServerConfiguration()
+        configuration.timeouts.headerTimeout = .milliseconds(400)
+        let server = try TestServer(configuration: configuration)
+        let client = try RawClient(port: server.port)
+        let started = ContinuousClock.now
+        // One byte every 100 ms: each byte is progress, but the head never completes in time.
+        for byte in "GET /healthz HTTP/1.1\r\nHost: t\r\n".utf8 {
+            client.send([byte])
+            try await Task.sleep(for: .milliseconds(100))
+            if ContinuousClock.now - started > .seconds(2) { break }
+        }
+        let response = try #require(client.readResponse())
+        #expect(response.status == 408)
+        #expect(client.isClosedByServer())
+        _ = await server.stop()
+    }
+
+    @Test func bodyTimeoutAnswers408() async throws {
+        var configuration = ServerConfiguration()
+        configuration.timeouts.bodyTimeout = .milliseconds(300)
+        let server = try TestServer(configuration: configuration)
+        let client = try RawClient(port: server.port)
+        client.send("POST /echo/x HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nab")
+        #expect(client.readResponse()?.status == 408)
+        #expect(client.isClosedByServer())
+        _ = await server.stop()
+    }
+
+    @Test func idleKeepAliveConnectionIsClosedSilently() async throws {
+        var configuration = ServerConfiguration()
+        configuration.timeouts.idleTimeout = .milliseconds(300)
+        let server = try TestServer(configuration: configuration)
+        let client = try RawClient(port: server.port)
+        client.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(client.readResponse()?.status == 200)
+        #expect(client.isClosedByServer())
+        #expect(await eventually { server.server.counters.activeConnections == 0 })
+        _ = await server.stop()
+    }
+
+    @Test func freshConnectionThatSendsNothingIsClosedByTheHeaderTimeout() async throws {
+        var configuration = ServerConfiguration()
+        configuration.timeouts.headerTimeout = .milliseconds(300)
+        let server = try TestServer(configuration: configuration)
+        let client = try RawClient(port: server.port)
+        #expect(client.isClosedByServer())
+        _ = await server.stop()
+    }
+
+    @Test func writeTimeoutClosesAClientThatDoesNotRead() async throws {
+        var configuration = ServerConfiguration()
+        configuration.timeouts.writeTimeout = .milliseconds(300)
+        let server = try TestServer(configuration: configuration)
+        let client = try RawClient(port: server.port)
+        var small: Int32 = 4096
+        setsockopt(client.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        client.send("GET /big/50000000 HTTP/1.1\r\nHost: t\r\n\r\n")
+        // The client never reads: the server's write stalls and the write timeout closes it.
+        #expect(await eventually { server.server.counters.activeConnections == 0 })
+        _ = await server.stop()
+    }
+
+    @Test func largeResponseIsWrittenCompletelyAcrossPartialWrites() async throws {
+        let server = try TestServer()
+        let client = try RawClient(port: server.port)
+        client.send("GET /big/5000000 HTTP/1.1\r\nHost: t\r\n\r\nGET /echo/after HTTP/1.1\r\nHost: t\r\n\r\n")
+        let big = try #require(client.readResponse())
+        #expect(big.body.count == 5_000_000)
+        #expect(client.readResponse()?.headers["x-name"] == "after")
+        _ = await server.stop()
+    }
+
+    @Test func parseErrorAnswersJSONAndCloses() async throws {
+        let server = try TestServer()
+        let client = try RawClient(port: server.port)
+        client.send("GET / HTTP/1.1\r\nHost : t\r\n\r\n")
+        let response = try #require(client.readResponse())
+        #expect(response.status == 400)
+        #expect(response.bodyText == #"{"error":{"code":"whitespace_before_colon","message":"whitespace between a field name and its colon is not allowed"}}"#)
+        #expect(client.isClosedByServer())
+        _ = await server.stop()
+    }
+
+    @Test func maxConnectionsClosesTheExtraOnesAndCountsThem() async throws {
+        var configuration = ServerConfiguration()
+        configuration.maxConnections = 3
+        let server = try TestServer(configuration: configuration)
+        let held = try (0..<3).map { _ in try RawClient(port: server.port) }
+        #expect(await eventually { server.server.counters.activeConnections == 3 })
+        let extra = try RawClient(port: server.port)
+        #expect(extra.isClosedByServer())
+        #expect(server.server.counters.rejectedConnections == 1)
+        held[0].send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(held[0].readResponse()?.status == 200)
+        _ = await server.stop()
+    }
+
+    @Test func thousandIdleConnectionsDoNotBlockANormalRequest() async throws {
+        raiseFileLimit(to: 8192)
+        let server = try TestServer()
+        var idle: [RawClient] = []
+        for _ in 0..<1000 { idle.append(try RawClient(port: server.port)) }
+        #expect(await eventually(timeout: .seconds(10)) { server.server.counters.activeConnections == 1000 })
+        let client = try RawClient(port: server.port)
+        client.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(client.readResponse()?.status == 200)
+        #expect(server.server.counters.activeConnections == 1001)
+        // Half of the idle ones now make a request too.
+        for connection in idle.prefix(500) { connection.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n") }
+        #expect(idle.prefix(500).allSatisfy { $0.readResponse()?.status == 200 })
+        #expect(await server.stop(drainTimeout: .seconds(5)))
+        _ = idle
+    }
+
+    @Test func shutdownFinishesInFlightRequestsAndClosesIdleOnes() async throws {
+        let server = try TestServer()
+        let idle = try RawClient(port: server.port)
+        let busy = try RawClient(port: server.port)
+        #expect(await eventually { server.server.counters.activeConnections == 2 })
+        busy.send("GET /sleep/300 HTTP/1.1\r\nHost: t\r\n\r\n")
+        try await Task.sleep(for: .milliseconds(50))
+        async let stopped = server.stop(drainTimeout: .seconds(5))
+        let response = try #require(busy.readResponse())
+        #expect(response.status == 200)
+        #expect(response.headers["connection"] == "close")
+        #expect(busy.isClosedByServer())
+        #expect(idle.isClosedByServer())
+        #expect(await stopped == true)
+        #expect(throws: SocketError.self) { try RawClient(port: server.port) }
+    }
+
+    @Test func drainTimeoutForcesRemainingConnectionsClosed() async throws {
+        var configuration = ServerConfiguration()
+        configuration.timeouts.headerTimeout = .seconds(30)
+        let server = try TestServer(configuration: configuration)
+        let slow = try RawClient(port: server.port)
+        slow.send("GET /healthz HTTP/1.1\r\n")  // a head that never completes
+        #expect(await eventually { server.server.counters.activeConnections == 1 })
+        #expect(await server.stop(drainTimeout: .milliseconds(200)) == false)
+        #expect(slow.isClosedByServer())
+    }
+
+    @Test func listensOnIPv6Loopback() async throws {
+        var configuration = ServerConfiguration()
+        configuration.host = "::1"
+        let server = try TestServer(configuration: configuration)
+        let client = try RawClient(port: server.port, host: "::1")
+        client.send("GET /healthz HTTP/1.1\r\nHost: [::1]\r\n\r\n")
+        #expect(client.readResponse()?.status == 200)
+        _ = await server.stop()
+    }
+
+    @Test func dualStackListenerAcceptsIPv4() async throws {
+        var configuration = ServerConfiguration()
+        configuration.host = "::"
+        let server = try TestServer(configuration: configuration)
+        let client = try RawClient(port: server.port, host: "127.0.0.1")
+        client.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(client.readResponse()?.status == 200)
+        _ = await server.stop()
+    }
+
+    @Test func portInUseFailsToStart() throws {
+        let first = try TestServer()
+        var configuration = ServerConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = first.port
+        let second = HTTPServer(configuration: configuration, logger: .init(label: "t")) { _ in HTTPResponse(status: .ok) }
+        #expect(throws: SocketError.self) { try second.start() }
+    }
+}
