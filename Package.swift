@@ -37,9 +37,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Blocking raw-socket client and polling helpers shared by the socket tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RoomstreamHTTPTests", dependencies: ["RoomstreamHTTP"]),
-        .testTarget(name: "RoomstreamServerTests", dependencies: ["RoomstreamServer", "RoomstreamHTTP"]),
-        .testTarget(name: "RoomstreamAppTests", dependencies: ["RoomstreamApp", "RoomstreamServer", "RoomstreamHTTP"]),
+        .testTarget(name: "RoomstreamServerTests", dependencies: ["RoomstreamServer", "RoomstreamHTTP", "TestSupport"]),
+        .testTarget(
+            name: "RoomstreamAppTests",
+            dependencies: ["RoomstreamApp", "RoomstreamServer", "RoomstreamHTTP", "TestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

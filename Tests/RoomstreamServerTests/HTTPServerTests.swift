@@ -254,7 +254,7 @@ import Testing
         #expect(busy.isClosedByServer())
         #expect(idle.isClosedByServer())
         #expect(await stopped == true)
-        #expect(throws: SocketError.self) { try RawClient(port: server.port) }
+        #expect(throws: ClientError.self) { try RawClient(port: server.port) }
     }
 
     @Test func drainTimeoutForcesRemainingConnectionsClosed() async throws {

@@ -2,79 +2,39 @@
 import Glibc
 #endif
 import Foundation
-import Logging
-import RoomstreamHTTP
-@testable import RoomstreamServer
-import Testing
 
-/// A real server on an ephemeral loopback port.
-final class TestServer: Sendable {
-    let server: HTTPServer
-    var port: Int { server.localPort }
-
-    init(configuration: ServerConfiguration = ServerConfiguration(), router: Router = TestServer.echoRouter()) throws {
-        var configuration = configuration
-        if configuration.host == ServerConfiguration().host { configuration.host = "127.0.0.1" }
-        configuration.port = 0
-        configuration.eventLoopCount = 2
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        server = HTTPServer(configuration: configuration, logger: logger) { router.respond(to: $0) }
-        try server.start()
-    }
-
-    /// Stops the server and waits for every connection to close.
-    func stop(drainTimeout: Duration = .seconds(2)) async -> Bool {
-        await withCheckedContinuation { continuation in
-            server.shutdown(drainTimeout: drainTimeout) { continuation.resume(returning: $0) }
-        }
-    }
-
-    /// Echo routes: `/echo` returns method, path, and body; `/big/{bytes}` a large body;
-    /// `/sleep/{ms}` answers after blocking its loop that long.
-    static func echoRouter() -> Router {
-        var router = Router()
-        router.add(.get, "/healthz") { _ in .json(.ok, #"{"status":"ok"}"#) }
-        for method in [HTTPMethod.get, .post, .put] {
-            router.add(method, "/echo/{name}") { request in
-                HTTPResponse(status: .ok, headers: [HTTPHeaderField("X-Name", request.parameter("name"))], body: Array(request.http.body))
-            }
-        }
-        router.add(.get, "/big/{bytes}") { request in
-            HTTPResponse(status: .ok, body: [UInt8](repeating: 0x61, count: Int(request.parameter("bytes")) ?? 0))
-        }
-        router.add(.get, "/sleep/{ms}") { request in
-            usleep(UInt32((Int(request.parameter("ms")) ?? 0) * 1000))
-            return .json(.ok, #"{"slept":true}"#)
-        }
-        return router
-    }
+/// A socket call in a test client failed.
+public struct ClientError: Error, CustomStringConvertible {
+    public var operation: String
+    public var errno: Int32
+    public var description: String { "\(operation) failed (errno \(errno))" }
 }
 
-struct ClientResponse {
-    var status: Int
-    var headers: [String: String]
-    var body: [UInt8]
-    var bodyText: String { String(decoding: body, as: UTF8.self) }
+public struct ClientResponse {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: [UInt8]
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
 }
+
 
 /// A blocking test client over a raw socket, so tests control every byte and can see closes.
-final class RawClient {
-    let fd: Int32
+public final class RawClient {
+    public let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int, host: String = "127.0.0.1", receiveTimeout: Duration = .seconds(5)) throws {
+    public init(port: Int, host: String = "127.0.0.1", receiveTimeout: Duration = .seconds(5)) throws {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &result) == 0, let info = result else { throw SocketError(operation: "getaddrinfo", errno: 0) }
+        guard getaddrinfo(host, String(port), &hints, &result) == 0, let info = result else { throw ClientError(operation: "getaddrinfo", errno: 0) }
         defer { freeaddrinfo(result) }
         fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SocketError(operation: "socket", errno: errno) }
+        guard fd >= 0 else { throw ClientError(operation: "socket", errno: errno) }
         guard connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
             let error = errno
             close(fd)
-            throw SocketError(operation: "connect", errno: error)
+            throw ClientError(operation: "connect", errno: error)
         }
         let (seconds, attoseconds) = receiveTimeout.components
         var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
@@ -83,9 +43,9 @@ final class RawClient {
 
     deinit { close(fd) }
 
-    func send(_ text: String) { send(Array(text.utf8)) }
+    public func send(_ text: String) { send(Array(text.utf8)) }
 
-    func send(_ bytes: [UInt8]) {
+    public func send(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -104,7 +64,7 @@ final class RawClient {
     }
 
     /// Reads one response (Content-Length framed, or no body for 1xx/204/HEAD).
-    func readResponse(headRequest: Bool = false) -> ClientResponse? {
+    public func readResponse(headRequest: Bool = false) -> ClientResponse? {
         var headEnd: Int?
         while headEnd == nil {
             if let range = findCRLFCRLF() { headEnd = range } else if !fill() { return nil }
@@ -128,7 +88,7 @@ final class RawClient {
     }
 
     /// True when the server has closed the connection (EOF) within the receive timeout.
-    func isClosedByServer() -> Bool {
+    public func isClosedByServer() -> Bool {
         while true {
             var byte: UInt8 = 0
             let count = recv(fd, &byte, 1, 0)
@@ -148,7 +108,7 @@ final class RawClient {
 }
 
 /// Waits (polling) until `condition` holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+public func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if condition() { return true }
@@ -158,7 +118,7 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async 
 }
 
 /// Raises the open-file limit so a test can hold thousands of sockets (both ends are in this process).
-func raiseFileLimit(to wanted: UInt) {
+public func raiseFileLimit(to wanted: UInt) {
     var limit = rlimit()
     getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     if limit.rlim_cur < wanted {

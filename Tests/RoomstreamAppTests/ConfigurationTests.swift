@@ -1,0 +1,78 @@
+import Foundation
+@testable import RoomstreamApp
+import RoomstreamServer
+import Testing
+
+struct ConfigurationTests {
+    @Test func shippedConfigFileParsesToTheDefaults() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/roomstream.json")
+        let config = try RoomstreamConfiguration.load(file: url.path)
+        var expected = RoomstreamConfiguration()
+        expected.server.eventLoopCount = System.coreCount
+        #expect(config == expected)
+    }
+
+    @Test func valuesOverrideDefaults() throws {
+        let config = try RoomstreamConfiguration.parse(Data(#"""
+        {"server":{"host":"127.0.0.1","port":9000,"header_timeout_seconds":0.5,"max_body_bytes":2048,"max_connections":5},
+         "data_dir":"/tmp/x","log":{"level":"debug"}}
+        """#.utf8))
+        #expect(config.server.host == "127.0.0.1")
+        #expect(config.server.port == 9000)
+        #expect(config.server.timeouts.headerTimeout == .milliseconds(500))
+        #expect(config.server.limits.maxBodyBytes == 2048)
+        #expect(config.server.maxConnections == 5)
+        #expect(config.server.timeouts.idleTimeout == .seconds(60))
+        #expect(config.dataDirectory == "/tmp/x")
+        #expect(config.logLevel == "debug")
+    }
+
+    struct BadCase: Sendable, CustomTestStringConvertible {
+        var json: String
+        var message: String
+        var testDescription: String { message }
+    }
+
+    static let badCases: [BadCase] = [
+        BadCase(json: "{", message: "config is not valid JSON"),
+        BadCase(json: "[]", message: "must be a JSON object"),
+        BadCase(json: #"{"sever":{}}"#, message: "sever: unknown key (known: data_dir, log, server)"),
+        BadCase(json: #"{"server":{"port":"80"}}"#, message: "server.port: must be a number, got \"80\""),
+        BadCase(json: #"{"server":{"port":70000}}"#, message: "server.port: must be an integer from 0 to 65535, got 70000"),
+        BadCase(json: #"{"server":{"port":80.5}}"#, message: "server.port: must be an integer from 0 to 65535, got 80.5"),
+        BadCase(json: #"{"server":{"port":true}}"#, message: "server.port: must be a number, got true"),
+        BadCase(json: #"{"server":{"idle_timeout_seconds":0}}"#, message: "server.idle_timeout_seconds: must be a number of seconds above 0 and at most 86400, got 0"),
+        BadCase(json: #"{"server":{"host":"a b"}}"#, message: "server.host: must be an IP address or host name, got \"a b\""),
+        BadCase(json: #"{"server":[]}"#, message: "server: must be a JSON object"),
+        BadCase(json: #"{"server":{"headers":1}}"#, message: "server.headers: unknown key"),
+        BadCase(json: #"{"data_dir":""}"#, message: "data_dir: must not be empty"),
+        BadCase(json: #"{"log":{"level":"loud"}}"#, message: "log.level: must be one of trace, debug, info, notice, warning, error, critical, got \"loud\""),
+    ]
+
+    @Test("bad configuration names the field", arguments: badCases)
+    func badConfiguration(_ testCase: BadCase) {
+        #expect {
+            _ = try RoomstreamConfiguration.parse(Data(testCase.json.utf8))
+        } throws: { error in
+            "\(error)".contains(testCase.message)
+        }
+    }
+
+    @Test func flagsOverrideTheFile() throws {
+        var config = try RoomstreamConfiguration.parse(Data(#"{"server":{"port":9000},"data_dir":"a"}"#.utf8))
+        try config.apply(host: "::", port: 9001, dataDirectory: "b", logLevel: "error")
+        #expect(config.server.host == "::")
+        #expect(config.server.port == 9001)
+        #expect(config.dataDirectory == "b")
+        #expect(config.logLevel == "error")
+        #expect(throws: ConfigurationError(field: "--port", problem: "must be from 0 to 65535, got 70000")) {
+            try config.apply(host: nil, port: 70000, dataDirectory: nil, logLevel: nil)
+        }
+    }
+
+    @Test func missingFileIsAClearError() {
+        #expect(throws: ConfigurationError(field: "", problem: "cannot read config file '/nonexistent.json'")) {
+            try RoomstreamConfiguration.load(file: "/nonexistent.json")
+        }
+    }
+}

@@ -1,0 +1,24 @@
+@testable import RoomstreamHTTP
+import Testing
+
+struct HTTPResponseTests {
+    @Test(arguments: [
+        ("plain", "\"plain\""), ("a\"b", "\"a\\\"b\""), ("back\\slash", "\"back\\\\slash\""),
+        ("line\nbreak\r\t", "\"line\\nbreak\\r\\t\""), ("\u{1}", "\"\\u0001\""), ("✓ é", "\"✓ é\""),
+    ])
+    func jsonQuoting(_ input: String, _ expected: String) {
+        #expect(JSONString.quote(input) == expected)
+    }
+
+    @Test func errorShape() {
+        let response = HTTPResponse.error(.notFound, code: "not_found", message: "no \"room\"")
+        #expect(response.status.code == 404)
+        #expect(response.header("content-type") == "application/json")
+        #expect(String(decoding: response.body, as: UTF8.self) == #"{"error":{"code":"not_found","message":"no \"room\""}}"#)
+    }
+
+    @Test func reasonPhrases() {
+        #expect(HTTPStatus(code: 431).reason == "Request Header Fields Too Large")
+        #expect(HTTPStatus(code: 599).reason == "Unknown")
+    }
+}

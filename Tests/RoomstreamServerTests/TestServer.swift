@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Logging
+import RoomstreamHTTP
+@testable import RoomstreamServer
+import Testing
+@_exported import TestSupport
+
+/// A real server on an ephemeral loopback port.
+final class TestServer: Sendable {
+    let server: HTTPServer
+    var port: Int { server.localPort }
+
+    init(configuration: ServerConfiguration = ServerConfiguration(), router: Router = TestServer.echoRouter()) throws {
+        var configuration = configuration
+        if configuration.host == ServerConfiguration().host { configuration.host = "127.0.0.1" }
+        configuration.port = 0
+        configuration.eventLoopCount = 2
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        server = HTTPServer(configuration: configuration, logger: logger) { router.respond(to: $0) }
+        try server.start()
+    }
+
+    /// Stops the server and waits for every connection to close.
+    func stop(drainTimeout: Duration = .seconds(2)) async -> Bool {
+        await withCheckedContinuation { continuation in
+            server.shutdown(drainTimeout: drainTimeout) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// Echo routes: `/echo` returns method, path, and body; `/big/{bytes}` a large body;
+    /// `/sleep/{ms}` answers after blocking its loop that long.
+    static func echoRouter() -> Router {
+        var router = Router()
+        router.add(.get, "/healthz") { _ in .json(.ok, #"{"status":"ok"}"#) }
+        for method in [HTTPMethod.get, .post, .put] {
+            router.add(method, "/echo/{name}") { request in
+                HTTPResponse(status: .ok, headers: [HTTPHeaderField("X-Name", request.parameter("name"))], body: Array(request.http.body))
+            }
+        }
+        router.add(.get, "/big/{bytes}") { request in
+            HTTPResponse(status: .ok, body: [UInt8](repeating: 0x61, count: Int(request.parameter("bytes")) ?? 0))
+        }
+        router.add(.get, "/sleep/{ms}") { request in
+            usleep(UInt32((Int(request.parameter("ms")) ?? 0) * 1000))
+            return .json(.ok, #"{"slept":true}"#)
+        }
+        return router
+    }
+}
+
