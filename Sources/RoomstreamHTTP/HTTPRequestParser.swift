@@ -156,10 +156,7 @@ public struct HTTPRequestParser: Sendable {
 
             case .fixedBody(let end):
                 if shouldReportContinue() { return .continueExpected }
-                guard buffer.count - messageStart >= end else {
-                    scanIndex = buffer.count
-                    return .needMoreData
-                }
+                guard buffer.count - messageStart >= end else { return .needMoreData }
                 cursor = messageStart + end
                 return complete(body: buffer[(messageStart + head.bodyStart)..<cursor])
 
@@ -264,14 +261,19 @@ public struct HTTPRequestParser: Sendable {
     /// proxy in front reads framing differently).
     mutating func nextLine(limit: Int, tooLong: HTTPParseError) -> LineResult {
         let end = buffer.count
+        // Body bytes consumed since the last line never count as scanned line bytes.
+        scanIndex = max(scanIndex, cursor)
         guard let lf = buffer[scanIndex..<end].firstIndex(of: ByteClass.lf) else {
             scanIndex = end
             // The partial line may already hold its CR, hence limit + 1.
             return end - cursor > max(limit, 0) + 1 ? .failure(tooLong) : .incomplete
         }
-        guard lf > cursor, buffer[lf - 1] == ByteClass.cr else { return .failure(.bareLineFeed) }
-        let line = cursor..<(lf - 1)
+        let hasCR = lf > cursor && buffer[lf - 1] == ByteClass.cr
+        let line = cursor..<(hasCR ? lf - 1 : lf)
+        // The length is checked first so the outcome does not depend on how the bytes were
+        // split into reads (a partial line is held to the same bound above).
         guard line.count <= max(limit, 0) else { return .failure(tooLong) }
+        guard hasCR else { return .failure(.bareLineFeed) }
         cursor = lf + 1
         scanIndex = cursor
         return .line(line)
@@ -290,6 +292,7 @@ public struct HTTPRequestParser: Sendable {
             headers: HTTPFields(storage: storage, entries: head.fields), body: body,
             trailers: HTTPFields(storage: storage, entries: head.trailers), keepAlive: keepAlive)
         messageStart = cursor
+        scanIndex = cursor
         head = Head()
         state = .requestLine
         return .request(request)

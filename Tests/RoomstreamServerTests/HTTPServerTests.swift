@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import RoomstreamHTTP
 @testable import RoomstreamServer
+import TestSupport
 import Testing
 
 /// The server over real loopback sockets.
@@ -246,14 +247,16 @@ import Testing
         let busy = try RawClient(port: server.port)
         #expect(await eventually { server.server.counters.activeConnections == 2 })
         busy.send("GET /sleep/300 HTTP/1.1\r\nHost: t\r\n\r\n")
-        try await Task.sleep(for: .milliseconds(50))
-        async let stopped = server.stop(drainTimeout: .seconds(5))
+        // The handler is running (it counts the request first) when the drain begins.
+        #expect(await eventually { server.server.counters.requests == 1 })
+        let stopped = LockedBox<Bool?>(nil)
+        server.server.shutdown(drainTimeout: .seconds(5)) { stopped.set($0) }
         let response = try #require(busy.readResponse())
         #expect(response.status == 200)
         #expect(response.headers["connection"] == "close")
         #expect(busy.isClosedByServer())
         #expect(idle.isClosedByServer())
-        #expect(await stopped == true)
+        #expect(await eventually { stopped.get() == true })
         #expect(throws: ClientError.self) { try RawClient(port: server.port) }
     }
 

@@ -1,5 +1,6 @@
 import RoomstreamHTTP
 @testable import RoomstreamServer
+import TestSupport
 import Testing
 
 struct RouterTests {
@@ -76,11 +77,3 @@ struct RouterTests {
     }
 }
 
-import Synchronization
-
-final class LockedBox<Value: Sendable>: Sendable {
-    private let value: Mutex<Value>
-    init(_ value: Value) { self.value = Mutex(value) }
-    func get() -> Value { value.withLock { $0 } }
-    func set(_ newValue: Value) { value.withLock { $0 = newValue } }
-}

@@ -6,7 +6,7 @@ import Logging
 import RoomstreamHTTP
 @testable import RoomstreamServer
 import Testing
-@_exported import TestSupport
+import TestSupport
 
 /// A real server on an ephemeral loopback port.
 final class TestServer: Sendable {

@@ -1,0 +1,43 @@
+// libFuzzer entry point for the HTTP/1.1 request parser. Built by scripts/fuzz.sh together with
+// the sources of Sources/RoomstreamHTTP as one module (`make fuzz`), never by `swift build`.
+//
+// Beyond "never crash", it checks a differential property: feeding the input whole and in
+// chunks of a size taken from the input must give the same requests and the same error.
+
+func summarize(_ bytes: UnsafeBufferPointer<UInt8>, chunkSize: Int, limits: HTTPParserLimits) -> [String] {
+    var parser = HTTPRequestParser(limits: limits)
+    var outcomes: [String] = []
+    var offset = 0
+    feeding: while offset < bytes.count {
+        let end = min(bytes.count, offset + chunkSize)
+        parser.append(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[offset..<end])))
+        offset = end
+        while true {
+            switch parser.next() {
+            case .needMoreData: continue feeding
+            case .continueExpected: continue
+            case .request(let request):
+                let headers = request.headers.map { "\($0.name):\($0.value)" }.joined(separator: "|")
+                outcomes.append("\(request.method) \(request.target) \(request.version) [\(headers)] \(Array(request.body)) \(request.keepAlive)")
+                precondition(request.body.count <= limits.maxBodyBytes, "body over the limit")
+                precondition(request.headers.count <= limits.maxHeaderFields, "too many fields accepted")
+            case .error(let error):
+                outcomes.append("error \(error)")
+                break feeding
+            }
+        }
+    }
+    return outcomes
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzHTTPParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    // SAFETY: libFuzzer guarantees `data` points to `size` readable bytes for this call.
+    let bytes = UnsafeBufferPointer(start: data, count: size)
+    let limits = HTTPParserLimits(maxRequestLineBytes: 256, maxHeaderBytes: 1024, maxHeaderFields: 16, maxBodyBytes: 2048, maxChunkLineBytes: 64, maxChunkFramingBytes: 512)
+    let whole = summarize(bytes, chunkSize: max(size, 1), limits: limits)
+    let chunkSize = size > 0 ? Int(bytes[0] % 7) + 1 : 1
+    let chunked = summarize(bytes, chunkSize: chunkSize, limits: limits)
+    precondition(whole == chunked, "feeding in chunks of \(chunkSize) changed the outcome:\n\(whole)\n\(chunked)")
+    return 0
+}
