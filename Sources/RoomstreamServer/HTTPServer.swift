@@ -113,8 +113,8 @@ public final class HTTPServer: Sendable {
                 return
             }
             guard active.load(ordering: .relaxed) < configuration.maxConnections else {
+                rejected.add(1, ordering: .relaxed)  // before close, so whoever sees the close sees the count
                 close(fd)
-                rejected.add(1, ordering: .relaxed)
                 logConnectionLimit()
                 continue
             }
