@@ -18,17 +18,9 @@ import Testing
     }
 
     static func run(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        let child = try ChildProcess(binary.path, arguments)
+        let status = child.wait()
+        return Run(status: status, stdout: child.stdout, stderr: child.stderr)
     }
 
     static func freePort() -> Int {
@@ -72,13 +64,7 @@ import Testing
     @Test func serveAnswersThenDrainsOnSIGTERMAndExits0() async throws {
         let port = Self.freePort()
         let dataDirectory = NSTemporaryDirectory() + "roomstream-exe-\(UUID().uuidString)"
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDirectory]
-        let err = Pipe()
-        process.standardError = err
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
+        let child = try ChildProcess(Self.binary.path, ["serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDirectory])
 
         var ready = false
         for _ in 0..<200 where !ready {
@@ -89,10 +75,9 @@ import Testing
             if !ready { try await Task.sleep(for: .milliseconds(25)) }
         }
         #expect(ready)
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        child.signal(SIGTERM)
+        #expect(child.wait() == 0)
+        let log = child.stderr
         #expect(log.contains(#""msg":"draining""#))
         #expect(log.contains(#""msg":"stopped""#))
         for line in log.split(separator: "\n") {
