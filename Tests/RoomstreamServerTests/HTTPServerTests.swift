@@ -242,15 +242,22 @@ import Testing
     }
 
     @Test func shutdownFinishesInFlightRequestsAndClosesIdleOnes() async throws {
-        let server = try TestServer()
+        // The handler blocks until the test has begun the drain, so the order is certain.
+        let gate = DispatchSemaphore(value: 0)
+        var router = TestServer.echoRouter()
+        router.add(.get, "/gate") { _ in
+            _ = gate.wait(timeout: .now() + 10)
+            return .json(.ok, #"{"gated":true}"#)
+        }
+        let server = try TestServer(router: router)
         let idle = try RawClient(port: server.port)
         let busy = try RawClient(port: server.port)
         #expect(await eventually { server.server.counters.activeConnections == 2 })
-        busy.send("GET /sleep/300 HTTP/1.1\r\nHost: t\r\n\r\n")
-        // The handler is running (it counts the request first) when the drain begins.
+        busy.send("GET /gate HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(await eventually { server.server.counters.requests == 1 })
         let stopped = LockedBox<Bool?>(nil)
         server.server.shutdown(drainTimeout: .seconds(5)) { stopped.set($0) }
+        gate.signal()
         let response = try #require(busy.readResponse())
         #expect(response.status == 200)
         #expect(response.headers["connection"] == "close")

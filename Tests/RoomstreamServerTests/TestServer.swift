@@ -31,8 +31,7 @@ final class TestServer: Sendable {
         }
     }
 
-    /// Echo routes: `/echo` returns method, path, and body; `/big/{bytes}` a large body;
-    /// `/sleep/{ms}` answers after blocking its loop that long.
+    /// Echo routes: `/echo/{name}` returns the body with the name in `X-Name`; `/big/{bytes}` a large body.
     static func echoRouter() -> Router {
         var router = Router()
         router.add(.get, "/healthz") { _ in .json(.ok, #"{"status":"ok"}"#) }
@@ -43,10 +42,6 @@ final class TestServer: Sendable {
         }
         router.add(.get, "/big/{bytes}") { request in
             HTTPResponse(status: .ok, body: [UInt8](repeating: 0x61, count: Int(request.parameter("bytes")) ?? 0))
-        }
-        router.add(.get, "/sleep/{ms}") { request in
-            usleep(UInt32((Int(request.parameter("ms")) ?? 0) * 1000))
-            return .json(.ok, #"{"slept":true}"#)
         }
         return router
     }

@@ -1,0 +1,50 @@
+// A small C interface to simdjson's DOM parser (Debian libsimdjson-dev), so Swift can walk
+// parsed JSON without C++ interop. Values are opaque 16-byte references into the parsed
+// document, which belongs to a per-thread parser: a reference stays valid until the next
+// rs_json_parse on the same thread. Decode synchronously and copy out what you keep.
+#ifndef CSIMDJSON_H
+#define CSIMDJSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct { uint64_t opaque[2]; } rs_json_ref;
+typedef struct { rs_json_ref current; rs_json_ref end; } rs_json_iter;
+
+typedef enum {
+    RS_JSON_ARRAY = 1,
+    RS_JSON_OBJECT = 2,
+    RS_JSON_INT64 = 3,
+    RS_JSON_UINT64 = 4,
+    RS_JSON_DOUBLE = 5,
+    RS_JSON_STRING = 6,
+    RS_JSON_BOOL = 7,
+    RS_JSON_NULL = 8,
+} rs_json_type_t;
+
+/// Parses `length` bytes (copied into simdjson's padded buffer). Returns 0 and sets `root`, or
+/// simdjson's error code and sets `error_message` to a static description.
+int rs_json_parse(const uint8_t *bytes, size_t length, size_t max_depth, rs_json_ref *root, const char **error_message);
+
+rs_json_type_t rs_json_type(rs_json_ref value);
+/// Any JSON number as a double.
+bool rs_json_number(rs_json_ref value, double *out);
+bool rs_json_int64(rs_json_ref value, int64_t *out);
+bool rs_json_bool(rs_json_ref value, bool *out);
+/// The unescaped UTF-8 bytes of a string, inside the document.
+bool rs_json_string(rs_json_ref value, const uint8_t **bytes, size_t *length);
+
+bool rs_json_object_iter(rs_json_ref object, rs_json_iter *iter);
+bool rs_json_object_next(rs_json_iter *iter, const uint8_t **key, size_t *key_length, rs_json_ref *value);
+bool rs_json_array_iter(rs_json_ref array, rs_json_iter *iter);
+bool rs_json_array_next(rs_json_iter *iter, rs_json_ref *value);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
