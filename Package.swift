@@ -18,6 +18,12 @@ let package = Package(
     ],
     targets: [
         .target(name: "RoomstreamHTTP"),
+        // simdjson (Debian libsimdjson-dev) behind a small C interface.
+        .target(name: "CSimdjson", linkerSettings: [.linkedLibrary("simdjson")]),
+        // The domain: rooms, peers, figures, room records. No I/O; time is passed in.
+        .target(name: "RoomstreamCore"),
+        // Request bodies → domain values (simdjson), with field-naming validation errors.
+        .target(name: "RoomstreamIngest", dependencies: ["CSimdjson", "RoomstreamCore"]),
         .target(
             name: "RoomstreamServer",
             dependencies: ["RoomstreamHTTP", .product(name: "Logging", package: "swift-log")]
@@ -25,7 +31,7 @@ let package = Package(
         .target(
             name: "RoomstreamApp",
             dependencies: [
-                "RoomstreamHTTP", "RoomstreamServer",
+                "RoomstreamHTTP", "RoomstreamServer", "RoomstreamCore", "RoomstreamIngest",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -40,11 +46,14 @@ let package = Package(
         // Blocking raw-socket client and polling helpers shared by the socket tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RoomstreamHTTPTests", dependencies: ["RoomstreamHTTP"]),
+        .testTarget(name: "RoomstreamCoreTests", dependencies: ["RoomstreamCore"]),
+        .testTarget(name: "RoomstreamIngestTests", dependencies: ["RoomstreamIngest", "RoomstreamCore"]),
         .testTarget(name: "RoomstreamServerTests", dependencies: ["RoomstreamServer", "RoomstreamHTTP", "TestSupport"]),
         .testTarget(
             name: "RoomstreamAppTests",
             dependencies: ["RoomstreamApp", "RoomstreamServer", "RoomstreamHTTP", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
 )

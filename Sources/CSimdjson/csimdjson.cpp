@@ -35,7 +35,7 @@ template <typename T> rs_json_ref store(const T &value) {
 
 extern "C" int rs_json_parse(const uint8_t *bytes, size_t length, size_t max_depth, rs_json_ref *root, const char **error_message) {
     if (max_depth > 0 && thread_parser.max_depth() != max_depth) {
-        auto error = thread_parser.allocate(thread_parser.capacity() > 0 ? thread_parser.capacity() : SIMDJSON_PADDING, max_depth);
+        auto error = thread_parser.allocate(thread_parser.capacity() > 0 ? thread_parser.capacity() : simdjson::SIMDJSON_PADDING, max_depth);
         if (error) {
             *error_message = simdjson::error_message(error);
             return int(error);

@@ -1,0 +1,170 @@
+/// One peer of a room: its facts and constant-size running figures. Times are service-clock
+/// epoch milliseconds unless named otherwise.
+public struct Peer: Sendable {
+    public static let maxPeerConnections = 16
+    public static let maxKeys = 64
+
+    public let id: String
+    public private(set) var sdkVersion: String?
+    public private(set) var userAgent: String?
+    public private(set) var keys: [String: IngestBatch.KeyValue] = [:]
+    public private(set) var keyOrder: [String] = []
+    public private(set) var audioDevice: String?
+    public private(set) var videoDevice: String?
+    public private(set) var ratingSum = 0
+    public private(set) var ratingCount = 0
+
+    /// The smallest `arrival − latest ts` seen (ingest-api.md): client ts + offset = service time.
+    public private(set) var clockOffsetMilliseconds: Double?
+    public private(set) var firstActivity: Double?
+    public private(set) var lastActivity: Double?
+    /// Service time the last request of this peer arrived, for the silence timeout.
+    public private(set) var lastArrival: Double = 0
+    public private(set) var isPresent = false
+    private var presenceStart: Double?
+    private var presenceMilliseconds: Double = 0
+
+    private var sequences = SequenceWindow()
+    private var trackers: [String: PeerConnectionTracker] = [:]
+    public private(set) var media = [MediaAccumulator](repeating: MediaAccumulator(), count: 4)
+    private var features = FeatureUsage()
+    private var firstPcCreated: (pc: String, ts: Double)?
+    private var firstConnected: Double?
+    private var firstIceConnected: Double?
+
+    public init(id: String) { self.id = id }
+
+    public struct ApplyResult: Sendable, Equatable {
+        public var accepted = 0
+        public var duplicates = 0
+        public var left = false
+    }
+
+    /// Applies a validated request that arrived at service time `arrival`.
+    public mutating func apply(_ batch: IngestBatch, arrival: Double, defaultUserAgent: String?) -> ApplyResult {
+        var result = ApplyResult()
+        lastArrival = max(lastArrival, arrival)
+        if let latest = batch.latestTimestamp {
+            let candidate = arrival - latest
+            clockOffsetMilliseconds = min(clockOffsetMilliseconds ?? candidate, candidate)
+        }
+        if let sdk = batch.sdkVersion { sdkVersion = sdk }
+        if let agent = batch.userAgent ?? (userAgent == nil ? defaultUserAgent : nil) { userAgent = agent }
+        for (name, value) in batch.keys {
+            if keys[name] == nil {
+                guard keyOrder.count < Self.maxKeys else { continue }
+                keyOrder.append(name)
+            }
+            keys[name] = value
+        }
+        if let device = batch.audioDevice { audioDevice = device }
+        if let device = batch.videoDevice { videoDevice = device }
+        if let rating = batch.userRating {
+            ratingSum += rating
+            ratingCount += 1
+        }
+        let offset = clockOffsetMilliseconds ?? 0
+        for event in batch.events {
+            markActivity(event.ts + offset)
+            result.accepted += 1
+            switch event.kind {
+            case .pcCreated:
+                if let pc = event.pc, event.ts < (firstPcCreated?.ts ?? .infinity) { firstPcCreated = (pc, event.ts) }
+            case .connectionState(let state) where state == "connected":
+                firstConnected = min(firstConnected ?? event.ts, event.ts)
+            case .iceConnectionState(let state) where state == "connected" || state == "completed":
+                firstIceConnected = min(firstIceConnected ?? event.ts, event.ts)
+            case .leave:
+                result.left = true
+            default:
+                break
+            }
+        }
+        for sample in batch.samples {
+            guard sequences.accept(sample.seq) else {
+                result.duplicates += 1
+                continue
+            }
+            result.accepted += 1
+            markActivity(sample.ts + offset)
+            guard trackers[sample.pc] != nil || trackers.count < Self.maxPeerConnections else { continue }
+            let (seconds, contributions) = trackers[sample.pc, default: PeerConnectionTracker()].apply(sample.report)
+            for slot in 0..<4 { media[slot].add(contributions[slot]) }
+            features.observe(sample.report, seconds: seconds)
+        }
+        if result.left { leave() }
+        return result
+    }
+
+    /// The peer's activity at service time `time`: it is present from then on.
+    private mutating func markActivity(_ time: Double) {
+        if !isPresent {
+            isPresent = true
+            presenceStart = time
+        }
+        firstActivity = min(firstActivity ?? time, time)
+        lastActivity = max(lastActivity ?? time, time)
+    }
+
+    /// Leave, or silence past the peer timeout: presence ends at the last activity.
+    public mutating func leave() {
+        guard isPresent else { return }
+        isPresent = false
+        if let start = presenceStart, let end = lastActivity, end > start { presenceMilliseconds += end - start }
+        presenceStart = nil
+    }
+
+    /// Seconds present (a peer that left and came back counts only its time present).
+    public var presenceSeconds: Double {
+        var total = presenceMilliseconds
+        if isPresent, let start = presenceStart, let end = lastActivity, end > start { total += end - start }
+        return total / 1000
+    }
+
+    /// metrics.md: pc_created of the first peer connection → first `connected` connectionState,
+    /// else first connected iceConnectionState. nil without both events.
+    public var callSetupMilliseconds: Double? {
+        guard let created = firstPcCreated?.ts, let connected = firstConnected ?? firstIceConnected, connected >= created else { return nil }
+        return connected - created
+    }
+
+    public var figures: PeerFigures { PeerFigures(media: media, callSetupMilliseconds: callSetupMilliseconds) }
+
+    public var connectionType: String? { features.current?.type }
+    public var mediaTransport: String? { features.current?.transport }
+}
+
+/// Which connection type and transport a peer used the most time (metrics.md).
+struct FeatureUsage: Sendable {
+    struct Usage: Sendable { var type: String; var transport: String?; var seconds: Double; var lastSeen: Int }
+    private var usages: [Usage] = []
+    private var observations = 0
+
+    mutating func observe(_ report: StatsReport, seconds: Double) {
+        guard let pair = report.selectedCandidatePair, let candidate = report.localCandidate(pair.localCandidateId) else { return }
+        observations += 1
+        let isRelay = candidate.candidateType == "relay"
+        let type = isRelay ? "TURN" : "direct"
+        let transport = isRelay ? Self.relayTransport(candidate) : candidate.networkProtocol?.lowercased()
+        if let index = usages.firstIndex(where: { $0.type == type && $0.transport == transport }) {
+            usages[index].seconds += seconds
+            usages[index].lastSeen = observations
+        } else if usages.count < 8 {
+            usages.append(Usage(type: type, transport: transport, seconds: seconds, lastSeen: observations))
+        }
+    }
+
+    /// relayProtocol, else inferred from the TURN url (Safari omits relayProtocol).
+    static func relayTransport(_ candidate: LocalCandidate) -> String? {
+        if let relay = candidate.relayProtocol?.lowercased() { return relay }
+        guard let url = candidate.url?.lowercased() else { return nil }
+        if url.hasPrefix("turns:") { return "tls" }
+        if url.contains("transport=tcp") { return "tcp" }
+        return "udp"
+    }
+
+    /// The most-used one; on a tie, the one seen last.
+    var current: Usage? {
+        usages.max { ($0.seconds, $0.lastSeen) < ($1.seconds, $1.lastSeen) }
+    }
+}
