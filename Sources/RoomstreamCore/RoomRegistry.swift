@@ -1,0 +1,153 @@
+import Synchronization
+
+/// Bounds and timing of the live state.
+public struct RoomRegistryConfiguration: Sendable, Equatable {
+    /// A peer silent this long has left (ingest.peer_timeout_seconds).
+    public var peerTimeoutSeconds: Double = 30
+    /// Live rooms at once; a request that would open one more gets `.tooManyRooms` (503).
+    public var maxLiveRooms = 100_000
+    /// Peers per room; one more gets `.roomFull` (409).
+    public var maxPeersPerRoom = 1000
+    /// Ended rooms kept for queries (and, later, data streams); beyond it the oldest are
+    /// dropped and counted in `droppedEndedRooms`.
+    public var maxEndedRooms = 100_000
+    public init() {}
+}
+
+/// Why an ingest request cannot be applied; mapped to HTTP statuses in the app's one mapping.
+public enum RoomError: Error, Equatable, Sendable {
+    case tooManyRooms(limit: Int)
+    case roomFull(limit: Int)
+}
+
+/// What one ingest request did.
+public struct IngestOutcome: Sendable, Equatable {
+    /// Samples and events applied.
+    public var accepted = 0
+    /// Samples whose `seq` had already been accepted.
+    public var duplicates = 0
+    /// Items timed before the end of a room that had already ended when they arrived: they
+    /// are acknowledged (so the SDK stops retrying) but not applied to any room.
+    public var late = 0
+}
+
+/// All rooms, live and recently ended. Thread-safe: every method takes one lock for the
+/// (short) apply; decoding happens before, outside the lock.
+public final class RoomRegistry: Sendable {
+    public let configuration: RoomRegistryConfiguration
+
+    struct State: Sendable {
+        var live: [String: Room] = [:]
+        var endedByID: [String: [Room]] = [:]
+        /// (id, instance) of ended rooms, oldest first, for eviction.
+        var endedOrder: [(id: String, instance: Int)] = []
+        var endedOrderStart = 0
+        var endedCount = 0
+        var nextInstance = 1
+        var droppedEndedRooms = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init(configuration: RoomRegistryConfiguration = RoomRegistryConfiguration()) {
+        self.configuration = configuration
+    }
+
+    /// Applies a validated request for `peerID` in `roomID` that arrived at service time `arrival` (epoch ms).
+    public func ingest(roomID: String, peerID: String, batch: IngestBatch, arrival: Double, userAgent: String?) throws(RoomError) -> IngestOutcome {
+        try state.withLock { state throws(RoomError) -> IngestOutcome in
+            var outcome = IngestOutcome()
+            var batch = batch
+            if state.live[roomID] == nil, let previous = state.endedByID[roomID]?.last, let end = previous.endTime {
+                // The room ended: items timed before its end are late; the rest start a new room.
+                let offset = previous.peers[peerID]?.clockOffsetMilliseconds ?? batch.latestTimestamp.map { arrival - $0 } ?? 0
+                let before = batch.events.count + batch.samples.count
+                batch.events.removeAll { $0.ts + offset <= end }
+                batch.samples.removeAll { $0.ts + offset <= end }
+                outcome.late = before - batch.events.count - batch.samples.count
+                if batch.events.isEmpty && batch.samples.isEmpty && outcome.late > 0 { return outcome }
+            }
+            if state.live[roomID] == nil {
+                guard state.live.count < configuration.maxLiveRooms else { throw .tooManyRooms(limit: configuration.maxLiveRooms) }
+                state.live[roomID] = Room(id: roomID, instance: state.nextInstance)
+                state.nextInstance += 1
+            }
+            guard var room = state.live[roomID] else { return outcome }
+            if room.peers[peerID] == nil && room.peers.count >= configuration.maxPeersPerRoom {
+                if room.peers.isEmpty { state.live[roomID] = nil }
+                throw .roomFull(limit: configuration.maxPeersPerRoom)
+            }
+            let result = room.withPeer(peerID, create: true) { $0.apply(batch, arrival: arrival, defaultUserAgent: userAgent) }
+            outcome.accepted = result?.accepted ?? 0
+            outcome.duplicates = result?.duplicates ?? 0
+            if room.peers.values.allSatisfy({ $0.firstActivity == nil }) {
+                // Nothing timed arrived (no events, no samples): do not open an empty room.
+                state.live[roomID] = nil
+                return outcome
+            }
+            if room.endIfEmpty() {
+                state.live[roomID] = nil
+                Self.remember(room, in: &state, limit: configuration.maxEndedRooms)
+            } else {
+                state.live[roomID] = room
+            }
+            return outcome
+        }
+    }
+
+    /// Peers silent for the peer timeout leave; rooms left empty end. Returns the rooms that ended.
+    @discardableResult
+    public func expire(now: Double) -> [Room] {
+        let cutoff = now - configuration.peerTimeoutSeconds * 1000
+        return state.withLock { state in
+            var ended: [Room] = []
+            for (id, var room) in state.live {
+                room.expirePeers(silentSince: cutoff)
+                if room.endIfEmpty() {
+                    state.live[id] = nil
+                    ended.append(room)
+                } else {
+                    state.live[id] = room
+                }
+            }
+            for room in ended.sorted(by: { ($0.endTime ?? 0) < ($1.endTime ?? 0) }) {
+                Self.remember(room, in: &state, limit: configuration.maxEndedRooms)
+            }
+            return ended
+        }
+    }
+
+    private static func remember(_ room: Room, in state: inout State, limit: Int) {
+        state.endedByID[room.id, default: []].append(room)
+        state.endedOrder.append((room.id, room.instance))
+        state.endedCount += 1
+        while state.endedCount > limit {
+            let oldest = state.endedOrder[state.endedOrderStart]
+            state.endedOrderStart += 1
+            state.endedCount -= 1
+            state.droppedEndedRooms += 1
+            state.endedByID[oldest.id]?.removeAll { $0.instance == oldest.instance }
+            if state.endedByID[oldest.id]?.isEmpty == true { state.endedByID[oldest.id] = nil }
+        }
+        // Reclaim the consumed prefix now and then instead of shifting on every eviction.
+        if state.endedOrderStart > 1024 && state.endedOrderStart * 2 > state.endedOrder.count {
+            state.endedOrder.removeFirst(state.endedOrderStart)
+            state.endedOrderStart = 0
+        }
+    }
+
+    public var liveRooms: [Room] { state.withLock { Array($0.live.values) } }
+    public var endedRooms: [Room] { state.withLock { $0.endedByID.values.flatMap { $0 } } }
+    public var droppedEndedRooms: Int { state.withLock { $0.droppedEndedRooms } }
+    public var liveRoomCount: Int { state.withLock { $0.live.count } }
+
+    /// The newest instance of `roomID` (live first), or the one whose start time is `start`.
+    public func room(id roomID: String, start: Double? = nil) -> Room? {
+        state.withLock { state in
+            var candidates = state.endedByID[roomID] ?? []
+            if let live = state.live[roomID] { candidates.append(live) }
+            if let start { return candidates.last { $0.startTime.map { abs($0 - start) < 0.5 } ?? false } }
+            return candidates.last
+        }
+    }
+}
