@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Logging
+import RoomstreamCore
 import RoomstreamHTTP
 import Synchronization
 
@@ -40,7 +41,7 @@ public struct JSONLogHandler: LogHandler {
 
     /// One log line, newline-terminated. Keys are sorted so lines are stable to read and test.
     static func format(timestampMilliseconds: Int, level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
-        var line = "{\"ts\":\"\(ISO8601.milliseconds(timestampMilliseconds))\",\"level\":\"\(level.rawValue)\",\"msg\":\(JSONString.quote(message))"
+        var line = "{\"ts\":\"\(ISO8601Milliseconds.format(Double(timestampMilliseconds)))\",\"level\":\"\(level.rawValue)\",\"msg\":\(JSONString.quote(message))"
         for key in metadata.keys.sorted() where key != "ts" && key != "level" && key != "msg" {
             if let value = metadata[key] {
                 line += ",\(JSONString.quote(key)):\(encode(value))"
@@ -100,21 +101,5 @@ public final class JSONLogOutput: Sendable {
                 offset += written
             }
         }
-    }
-}
-
-/// UTC timestamps with milliseconds, e.g. `2022-09-04T00:09:22.885Z`.
-public enum ISO8601 {
-    public static func milliseconds(_ epochMilliseconds: Int) -> String {
-        let seconds = epochMilliseconds >= 0 ? epochMilliseconds / 1000 : (epochMilliseconds - 999) / 1000
-        let millis = epochMilliseconds - seconds * 1000
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        let (year, month, day) = HTTPDate.civilDate(daysSinceEpoch: days)
-        func pad(_ n: Int, _ width: Int) -> String {
-            let digits = String(n)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(millis, 3))Z"
     }
 }

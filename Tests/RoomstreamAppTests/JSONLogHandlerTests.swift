@@ -26,12 +26,4 @@ struct JSONLogHandlerTests {
         #expect(object["n"] as? String == "1")
         #expect(object["service"] as? String == "roomstream")
     }
-
-    @Test(arguments: [
-        (0, "1970-01-01T00:00:00.000Z"), (1_662_250_162_885, "2022-09-04T00:09:22.885Z"),
-        (951_782_400_001, "2000-02-29T00:00:00.001Z"), (-1, "1969-12-31T23:59:59.999Z"),
-    ])
-    func iso8601(_ millis: Int, _ expected: String) {
-        #expect(ISO8601.milliseconds(millis) == expected)
-    }
 }

@@ -1,0 +1,80 @@
+/// A small streaming JSON writer: keys in the order written, commas placed automatically.
+public struct JSONWriter: Sendable {
+    public private(set) var text = ""
+    /// Per open container: whether the next member needs a comma before it.
+    private var needsComma: [Bool] = [false]
+    /// A key was just written: its value follows without a comma.
+    private var afterKey = false
+
+    public init() { text.reserveCapacity(4096) }
+
+    private mutating func prepareValue() {
+        if afterKey {
+            afterKey = false
+            return
+        }
+        let last = needsComma.count - 1
+        if needsComma[last] { text += "," }
+        needsComma[last] = true
+    }
+
+    public mutating func beginObject() { prepareValue(); text += "{"; needsComma.append(false) }
+    public mutating func endObject() { text += "}"; needsComma.removeLast() }
+    public mutating func beginArray() { prepareValue(); text += "["; needsComma.append(false) }
+    public mutating func endArray() { text += "]"; needsComma.removeLast() }
+
+    public mutating func key(_ name: String) {
+        prepareValue()
+        appendQuoted(name)
+        text += ":"
+        afterKey = true
+    }
+
+    public mutating func string(_ value: String) {
+        prepareValue()
+        appendQuoted(value)
+    }
+
+    public mutating func optionalString(_ value: String?) {
+        if let value { string(value) } else { null() }
+    }
+
+    public mutating func null() { raw("null") }
+
+    /// A value already serialized as JSON.
+    public mutating func raw(_ json: String) {
+        prepareValue()
+        text += json
+    }
+
+    /// Rounded half away from zero to an integer; null when unknown.
+    public mutating func integer(_ number: Double?) {
+        guard let number, number.isFinite else { return null() }
+        raw(String(Int(number.rounded(.toNearestOrAwayFromZero))))
+    }
+
+    /// Rounded half away from zero to `decimals` places; whole numbers without a fraction; null when unknown.
+    public mutating func number(_ number: Double?, decimals: Int) {
+        guard let number, number.isFinite else { return null() }
+        let rounded = RoomRecord.round(number, decimals: decimals)
+        raw(rounded == rounded.rounded() && abs(rounded) < 1e15 ? String(Int(rounded)) : "\(rounded)")
+    }
+
+    private mutating func appendQuoted(_ string: String) {
+        text += "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        text += "\""
+    }
+}
