@@ -20,10 +20,12 @@ let package = Package(
         .target(name: "RoomstreamHTTP"),
         // simdjson (Debian libsimdjson-dev) behind a small C interface.
         .target(name: "CSimdjson", linkerSettings: [.linkedLibrary("simdjson")]),
+        // zlib (Debian zlib1g-dev) for gzip request bodies.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The domain: rooms, peers, figures, room records. No I/O; time is passed in.
         .target(name: "RoomstreamCore"),
         // Request bodies → domain values (simdjson), with field-naming validation errors.
-        .target(name: "RoomstreamIngest", dependencies: ["CSimdjson", "RoomstreamCore"]),
+        .target(name: "RoomstreamIngest", dependencies: ["CSimdjson", "CZlib", "RoomstreamCore"]),
         .target(
             name: "RoomstreamServer",
             dependencies: ["RoomstreamHTTP", .product(name: "Logging", package: "swift-log")]

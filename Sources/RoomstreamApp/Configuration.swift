@@ -1,4 +1,5 @@
 import Foundation
+import RoomstreamCore
 import RoomstreamHTTP
 import RoomstreamServer
 
@@ -11,6 +12,16 @@ public struct RoomstreamConfiguration: Sendable, Equatable {
     /// Where roomstream keeps its state (spool, stream definitions).
     public var dataDirectory = "data"
     public var logLevel = "info"
+    /// Keys SDK clients authenticate ingest requests with (`ingest.keys`).
+    public var ingestKeys: [String] = []
+    /// Rooms: peer timeout and bounds (`ingest.*`, `rooms.*`).
+    public var rooms = RoomRegistryConfiguration()
+    /// Bearer token for the room (and later stream) routes; `ROOMSTREAM_ADMIN_TOKEN` overrides it.
+    public var adminToken: String?
+    /// Base URL of this service as clients reach it, for `room_url` in records.
+    public var publicURL = "http://localhost:8080"
+    /// Largest decompressed body of a gzip ingest request.
+    public var maxDecompressedBodyBytes = 8 * 1024 * 1024
 
     public init() {}
 
@@ -47,7 +58,7 @@ extension RoomstreamConfiguration {
         }
         var config = RoomstreamConfiguration()
         let reader = try ConfigObject(root, path: "")
-        try reader.only(["server", "data_dir", "log"])
+        try reader.only(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url"])
         if let server = try reader.object("server") {
             try server.only([
                 "host", "port", "backlog", "max_connections", "event_loops", "header_timeout_seconds",
@@ -72,6 +83,40 @@ extension RoomstreamConfiguration {
         if let dir = try reader.string("data_dir") {
             guard !dir.isEmpty else { throw ConfigurationError(field: "data_dir", problem: "must not be empty") }
             config.dataDirectory = dir
+        }
+        if let ingest = try reader.object("ingest") {
+            try ingest.only(["keys", "peer_timeout_seconds", "max_live_rooms", "max_peers_per_room", "max_decompressed_bytes"])
+            if let keys = try ingest.strings("keys") {
+                for (index, key) in keys.enumerated() where key.count < 8 || key.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) {
+                    throw ConfigurationError(field: "ingest.keys[\(index)]", problem: "must be at least 8 visible ASCII characters")
+                }
+                config.ingestKeys = keys
+            }
+            if let timeout = try ingest.seconds("peer_timeout_seconds") {
+                config.rooms.peerTimeoutSeconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+            }
+            if let n = try ingest.integer("max_live_rooms", in: 1...10_000_000) { config.rooms.maxLiveRooms = n }
+            if let n = try ingest.integer("max_peers_per_room", in: 1...100_000) { config.rooms.maxPeersPerRoom = n }
+            if let n = try ingest.integer("max_decompressed_bytes", in: 1024...1_073_741_824) { config.maxDecompressedBodyBytes = n }
+        }
+        if let rooms = try reader.object("rooms") {
+            try rooms.only(["max_ended_rooms"])
+            if let n = try rooms.integer("max_ended_rooms", in: 1...10_000_000) { config.rooms.maxEndedRooms = n }
+        }
+        if let admin = try reader.object("admin") {
+            try admin.only(["token"])
+            if let token = try admin.string("token") {
+                guard token.isEmpty || token.count >= 16 else {
+                    throw ConfigurationError(field: "admin.token", problem: "must be at least 16 characters (or empty to disable the admin routes)")
+                }
+                config.adminToken = token.isEmpty ? nil : token
+            }
+        }
+        if let url = try reader.string("public_url") {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ConfigurationError(field: "public_url", problem: "must start with http:// or https://, got \"\(url)\"")
+            }
+            config.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
         }
         if let log = try reader.object("log") {
             try log.only(["level"])
@@ -117,6 +162,14 @@ struct ConfigObject {
     func object(_ key: String) throws(ConfigurationError) -> ConfigObject? {
         guard let value = values[key] else { return nil }
         return try ConfigObject(value, path: field(key))
+    }
+
+    func strings(_ key: String) throws(ConfigurationError) -> [String]? {
+        guard let value = values[key] else { return nil }
+        guard let strings = value as? [String], (value as? [Any])?.count == strings.count else {
+            throw ConfigurationError(field: field(key), problem: "must be an array of strings, got \(describe(value))")
+        }
+        return strings
     }
 
     func string(_ key: String) throws(ConfigurationError) -> String? {
@@ -174,6 +227,16 @@ func isJSONBoolean(_ value: Any) -> Bool {
 private let jsonBooleanType: Any.Type = type(of: NSNumber(value: true))
 
 extension RoomstreamConfiguration {
+    /// Applies environment overrides (`ROOMSTREAM_ADMIN_TOKEN`).
+    public mutating func applyEnvironment(_ environment: [String: String]) throws(ConfigurationError) {
+        if let token = environment["ROOMSTREAM_ADMIN_TOKEN"] {
+            guard token.isEmpty || token.count >= 16 else {
+                throw ConfigurationError(field: "ROOMSTREAM_ADMIN_TOKEN", problem: "must be at least 16 characters")
+            }
+            adminToken = token.isEmpty ? nil : token
+        }
+    }
+
     /// Applies command-line flags on top of the file and defaults.
     public mutating func apply(host: String?, port: Int?, dataDirectory: String?, logLevel: String?) throws(ConfigurationError) {
         if let host { server.host = try Self.validHost(host, field: "--host") }

@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import Logging
+import RoomstreamCore
 import RoomstreamHTTP
 import RoomstreamServer
 
@@ -8,13 +10,24 @@ public final class RoomstreamService: Sendable {
     public let configuration: RoomstreamConfiguration
     public let readiness = Readiness()
     public let server: HTTPServer
+    public let registry: RoomRegistry
     private let logger: Logger
+    private let wallClock: any WallClock
+    private let expiryTimer: RepeatingTimer
 
-    public init(configuration: RoomstreamConfiguration, logger: Logger, clock: any ServerClock = SystemClock()) {
+    public init(configuration: RoomstreamConfiguration, logger: Logger, clock: any ServerClock = SystemClock(), wallClock: any WallClock = SystemWallClock()) {
         self.configuration = configuration
         self.logger = logger
-        let router = Routes.make(readiness: readiness) { [logger] error, request in
+        self.wallClock = wallClock
+        let registry = RoomRegistry(configuration: configuration.rooms)
+        self.registry = registry
+        let router = Routes.make(readiness: readiness, registry: registry, configuration: configuration, clock: wallClock) { [logger] error, request in
             logger.error("handler failed", metadata: ["method": "\(request.method)", "target": "\(request.target)", "error": "\(error)"])
+        }
+        // Once a second, peers silent for the peer timeout leave and empty rooms end.
+        self.expiryTimer = RepeatingTimer(label: "roomstream.rooms.expiry", interval: .seconds(1)) { [registry, wallClock, logger] in
+            let ended = registry.expire(now: wallClock.nowMilliseconds())
+            if !ended.isEmpty { logger.debug("rooms ended", metadata: ["count": "\(ended.count)"]) }
         }
         self.server = HTTPServer(configuration: configuration.server, clock: clock, logger: logger) { router.respond(to: $0) }
     }
@@ -27,6 +40,7 @@ public final class RoomstreamService: Sendable {
             throw ConfigurationError(field: "data_dir", problem: "cannot create '\(configuration.dataDirectory)': \(error.localizedDescription)")
         }
         try server.start()
+        expiryTimer.start()
         readiness.set(.ready)
         logger.info("ready", metadata: ["version": "\(RoomstreamVersion.current)", "data_dir": "\(configuration.dataDirectory)"])
     }
@@ -35,9 +49,16 @@ public final class RoomstreamService: Sendable {
     public func shutdown(completion: @escaping @Sendable (Bool) -> Void) {
         readiness.set(.draining)
         logger.info("draining", metadata: ["drain_timeout": "\(configuration.drainTimeout)"])
-        server.shutdown(drainTimeout: configuration.drainTimeout) { [logger] clean in
+        server.shutdown(drainTimeout: configuration.drainTimeout) { [logger, expiryTimer] clean in
+            expiryTimer.cancel()
             logger.info("stopped", metadata: ["clean": "\(clean)"])
             completion(clean)
         }
     }
+}
+
+/// The system's wall clock in epoch milliseconds.
+public struct SystemWallClock: WallClock {
+    public init() {}
+    public func nowMilliseconds() -> Double { Date().timeIntervalSince1970 * 1000 }
 }

@@ -1,10 +1,21 @@
+import RoomstreamCore
 import RoomstreamHTTP
 import RoomstreamServer
 
-/// Routes of the service. Later issues add ingest, rooms and streams here.
+/// Routes of the service: health, ingest, rooms. Issue 4 adds streams here.
 enum Routes {
-    static func make(readiness: Readiness, onUnexpectedError: @escaping @Sendable (any Error, HTTPRequest) -> Void) -> Router {
+    static func make(
+        readiness: Readiness, registry: RoomRegistry = RoomRegistry(), configuration: RoomstreamConfiguration = RoomstreamConfiguration(),
+        clock: any WallClock = SystemWallClock(), onUnexpectedError: @escaping @Sendable (any Error, HTTPRequest) -> Void
+    ) -> Router {
         var router = Router(onUnexpectedError: onUnexpectedError)
+        let authorization = Authorization(ingestKeys: configuration.ingestKeys, adminToken: configuration.adminToken)
+        IngestRoutes(registry: registry, authorization: authorization, clock: clock, maxDecompressedBytes: configuration.maxDecompressedBodyBytes)
+            .register(on: &router)
+        RoomRoutes(registry: registry, authorization: authorization, publicURL: configuration.publicURL).register(on: &router)
+        router.add(.get, "/v1/version") { _ in
+            .json(.ok, "{\"version\":\"\(RoomstreamVersion.current)\",\"metrics_model\":\"\(QualityModel.metricsVersion)\",\"video_mos_model\":\"\(QualityModel.videoMOSVersion)\",\"score_model\":\"\(QualityModel.scoreVersion)\",\"record_format\":\"v1\"}")
+        }
         router.add(.get, "/healthz") { _ in
             .json(.ok, #"{"status":"ok"}"#, headers: [HTTPHeaderField("Cache-Control", "no-store")])
         }

@@ -95,6 +95,24 @@ public final class RoomRegistry: Sendable {
         }
     }
 
+    /// `POST …/leave`: the same as a `leave` event sent at `arrival`. No effect (0 accepted)
+    /// when the peer is not in a live room.
+    public func leave(roomID: String, peerID: String, arrival: Double) -> IngestOutcome {
+        state.withLock { state in
+            guard var room = state.live[roomID], let peer = room.peers[peerID] else { return IngestOutcome() }
+            var batch = IngestBatch()
+            batch.events = [IngestBatch.Event(ts: arrival - (peer.clockOffsetMilliseconds ?? 0), kind: .leave)]
+            let result = room.withPeer(peerID, create: false) { $0.apply(batch, arrival: arrival, defaultUserAgent: nil) }
+            if room.endIfEmpty() {
+                state.live[roomID] = nil
+                Self.remember(room, in: &state, limit: configuration.maxEndedRooms)
+            } else {
+                state.live[roomID] = room
+            }
+            return IngestOutcome(accepted: result?.accepted ?? 0, duplicates: 0, late: 0)
+        }
+    }
+
     /// Peers silent for the peer timeout leave; rooms left empty end. Returns the rooms that ended.
     @discardableResult
     public func expire(now: Double) -> [Room] {

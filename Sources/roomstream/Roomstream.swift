@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import Dispatch
+import Foundation
 import Logging
 import RoomstreamApp
 
@@ -64,6 +65,7 @@ struct Serve: ParsableCommand {
 
     private func resolveConfiguration() throws(ConfigurationError) -> RoomstreamConfiguration {
         var configuration = try config.map(RoomstreamConfiguration.load(file:)) ?? RoomstreamConfiguration()
+        try configuration.applyEnvironment(ProcessInfo.processInfo.environment)
         try configuration.apply(host: host, port: port, dataDirectory: dataDir, logLevel: logLevel)
         return configuration
     }

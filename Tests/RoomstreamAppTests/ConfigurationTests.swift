@@ -9,6 +9,8 @@ struct ConfigurationTests {
         let config = try RoomstreamConfiguration.load(file: url.path)
         var expected = RoomstreamConfiguration()
         expected.server.eventLoopCount = System.coreCount
+        expected.ingestKeys = ["dev-ingest-key-change-me"]
+        expected.adminToken = "dev-admin-token-change-me"
         #expect(config == expected)
     }
 
@@ -36,7 +38,13 @@ struct ConfigurationTests {
     static let badCases: [BadCase] = [
         BadCase(json: "{", message: "config is not valid JSON"),
         BadCase(json: "[]", message: "must be a JSON object"),
-        BadCase(json: #"{"sever":{}}"#, message: "sever: unknown key (known: data_dir, log, server)"),
+        BadCase(json: #"{"sever":{}}"#, message: "sever: unknown key (known: admin, data_dir, ingest, log, public_url, rooms, server)"),
+        BadCase(json: #"{"ingest":{"keys":"abc"}}"#, message: "ingest.keys: must be an array of strings, got \"abc\""),
+        BadCase(json: #"{"ingest":{"keys":["short"]}}"#, message: "ingest.keys[0]: must be at least 8 visible ASCII characters"),
+        BadCase(json: #"{"ingest":{"peer_timeout_seconds":-1}}"#, message: "ingest.peer_timeout_seconds: must be a number of seconds above 0"),
+        BadCase(json: #"{"admin":{"token":"short"}}"#, message: "admin.token: must be at least 16 characters"),
+        BadCase(json: #"{"public_url":"localhost"}"#, message: "public_url: must start with http:// or https://"),
+        BadCase(json: #"{"rooms":{"max_ended_rooms":0}}"#, message: "rooms.max_ended_rooms: must be an integer from 1 to 10000000, got 0"),
         BadCase(json: #"{"server":{"port":"80"}}"#, message: "server.port: must be a number, got \"80\""),
         BadCase(json: #"{"server":{"port":70000}}"#, message: "server.port: must be an integer from 0 to 65535, got 70000"),
         BadCase(json: #"{"server":{"port":80.5}}"#, message: "server.port: must be an integer from 0 to 65535, got 80.5"),
@@ -68,6 +76,15 @@ struct ConfigurationTests {
         #expect(throws: ConfigurationError(field: "--port", problem: "must be from 0 to 65535, got 70000")) {
             try config.apply(host: nil, port: 70000, dataDirectory: nil, logLevel: nil)
         }
+    }
+
+    @Test func environmentOverridesTheAdminToken() throws {
+        var config = try RoomstreamConfiguration.parse(Data(#"{"admin":{"token":"file-token-0123456789"}}"#.utf8))
+        try config.applyEnvironment(["ROOMSTREAM_ADMIN_TOKEN": "env-token-0123456789"])
+        #expect(config.adminToken == "env-token-0123456789")
+        try config.applyEnvironment([:])
+        #expect(config.adminToken == "env-token-0123456789")
+        #expect(throws: ConfigurationError.self) { try config.applyEnvironment(["ROOMSTREAM_ADMIN_TOKEN": "x"]) }
     }
 
     @Test func missingFileIsAClearError() {

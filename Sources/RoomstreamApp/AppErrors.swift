@@ -1,0 +1,32 @@
+import RoomstreamCore
+import RoomstreamHTTP
+import RoomstreamIngest
+import RoomstreamServer
+
+/// The one place the app's domain errors become HTTP statuses and JSON error bodies.
+enum AppErrors {
+    static func apiError(_ error: IngestError) -> APIError {
+        switch error {
+        case .decompressedTooLarge: APIError(status: HTTPStatus(code: 413), code: error.code, message: error.message)
+        case .malformedJSON, .invalidField, .tooMany, .invalidGzip: .badRequest(error.code, error.message)
+        }
+    }
+
+    static func apiError(_ error: RoomError) -> APIError {
+        switch error {
+        case .roomFull(let limit):
+            APIError(status: HTTPStatus(code: 409), code: "room_full", message: "the room already has \(limit) peers")
+        case .tooManyRooms(let limit):
+            .serviceUnavailable("too_many_rooms", "\(limit) rooms are live; try again later", retryAfterSeconds: 30)
+        }
+    }
+
+    static let missingKey = APIError(status: HTTPStatus(code: 401), code: "missing_key", message: "send 'Authorization: Bearer <ingest key>' or ?key=<ingest key>", headers: [HTTPHeaderField("WWW-Authenticate", "Bearer")])
+    static let unknownKey = APIError(status: HTTPStatus(code: 401), code: "unknown_key", message: "the ingest key is not valid", headers: [HTTPHeaderField("WWW-Authenticate", "Bearer")])
+    static let missingToken = APIError(status: HTTPStatus(code: 401), code: "missing_token", message: "send 'Authorization: Bearer <admin token>'", headers: [HTTPHeaderField("WWW-Authenticate", "Bearer")])
+    static let invalidToken = APIError(status: HTTPStatus(code: 401), code: "invalid_token", message: "the admin token is not valid", headers: [HTTPHeaderField("WWW-Authenticate", "Bearer")])
+    static let ingestKeyForbidden = APIError(status: HTTPStatus(code: 403), code: "forbidden", message: "an ingest key cannot read rooms; use the admin token")
+    static let adminDisabled = APIError(status: HTTPStatus(code: 403), code: "admin_disabled", message: "no admin token is configured (admin.token or ROOMSTREAM_ADMIN_TOKEN)")
+    static let unsupportedMediaType = APIError(status: HTTPStatus(code: 415), code: "unsupported_media_type", message: "Content-Type must be application/json or text/plain")
+    static let unsupportedEncoding = APIError(status: HTTPStatus(code: 415), code: "unsupported_content_encoding", message: "Content-Encoding must be gzip or absent")
+}

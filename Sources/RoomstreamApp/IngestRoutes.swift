@@ -1,0 +1,76 @@
+import RoomstreamCore
+import RoomstreamHTTP
+import RoomstreamIngest
+import RoomstreamServer
+
+/// `POST /v1/rooms/{room_id}/peers/{peer_id}/samples` and `…/leave` (ingest-api.md).
+struct IngestRoutes: Sendable {
+    let registry: RoomRegistry
+    let authorization: Authorization
+    let clock: any WallClock
+    let maxDecompressedBytes: Int
+    let limits = IngestLimits()
+
+    func register(on router: inout Router) {
+        router.add(.post, "/v1/rooms/{room_id}/peers/{peer_id}/samples") { request in try self.samples(request) }
+        router.add(.post, "/v1/rooms/{room_id}/peers/{peer_id}/leave") { request in try self.leave(request) }
+    }
+
+    /// ingest-api.md: ids are 1–256 bytes, percent-decoded, UTF-8, without control characters.
+    static func validID(_ value: String, field: String) throws(APIError) -> String {
+        guard !value.isEmpty, value.utf8.count <= 256 else {
+            throw .badRequest("invalid_\(field)", "\(field) must be 1-256 bytes")
+        }
+        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .badRequest("invalid_\(field)", "\(field) must not contain control characters")
+        }
+        return value
+    }
+
+    func samples(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
+        try authorization.requireIngestKey(request)
+        let roomID = try Self.validID(request.parameter("room_id"), field: "room_id")
+        let peerID = try Self.validID(request.parameter("peer_id"), field: "peer_id")
+        // sendBeacon sends text/plain; both are parsed as JSON.
+        let mediaType = request.http.headers["content-type"]?.split(separator: ";").first.map { String($0).trimmingSpaces().lowercased() }
+        guard mediaType == "application/json" || mediaType == "text/plain" else { throw AppErrors.unsupportedMediaType }
+        let batch: IngestBatch
+        do {
+            switch request.http.headers["content-encoding"]?.trimmingSpaces().lowercased() {
+            case nil, "identity":
+                batch = try request.http.body.withUnsafeBytes { bytes throws(IngestError) in try IngestDecoder.decode(bytes, limits: limits) }
+            case "gzip":
+                let inflated = try Gzip.decompress(request.http.body, maxOutputBytes: maxDecompressedBytes)
+                batch = try IngestDecoder.decode(inflated, limits: limits)
+            default:
+                throw AppErrors.unsupportedEncoding
+            }
+        } catch let error as IngestError {
+            throw AppErrors.apiError(error)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw .badRequest("invalid_body", "\(error)")
+        }
+        let outcome: IngestOutcome
+        do {
+            outcome = try registry.ingest(
+                roomID: roomID, peerID: peerID, batch: batch, arrival: clock.nowMilliseconds(),
+                userAgent: request.http.headers["user-agent"])
+        } catch {
+            throw AppErrors.apiError(error)
+        }
+        return Self.accepted(outcome)
+    }
+
+    func leave(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
+        try authorization.requireIngestKey(request)
+        let roomID = try Self.validID(request.parameter("room_id"), field: "room_id")
+        let peerID = try Self.validID(request.parameter("peer_id"), field: "peer_id")
+        return Self.accepted(registry.leave(roomID: roomID, peerID: peerID, arrival: clock.nowMilliseconds()))
+    }
+
+    static func accepted(_ outcome: IngestOutcome) -> HTTPResponse {
+        .json(.accepted, "{\"accepted\":\(outcome.accepted),\"duplicates\":\(outcome.duplicates),\"late\":\(outcome.late)}")
+    }
+}
