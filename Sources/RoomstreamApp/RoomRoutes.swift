@@ -68,7 +68,8 @@ struct RoomRoutes: Sendable {
     }
 
     static func encodeCursor(_ key: (Double, Int)) -> String {
-        Data("\(Int(key.0)):\(key.1)".utf8).base64EncodedString()
+        // The exact bits of the start time: a rounded one could sort before its own room.
+        Data("\(key.0.bitPattern):\(key.1)".utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
@@ -77,7 +78,7 @@ struct RoomRoutes: Sendable {
         while base64.count % 4 != 0 { base64 += "=" }
         guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
         let parts = text.split(separator: ":")
-        guard parts.count == 2, let start = Double(parts[0]), let instance = Int(parts[1]) else { return nil }
-        return (start, instance)
+        guard parts.count == 2, let bits = UInt64(parts[0]), let instance = Int(parts[1]) else { return nil }
+        return (Double(bitPattern: bits), instance)
     }
 }

@@ -1,3 +1,4 @@
+import CSimdjson
 import RoomstreamCore
 
 /// Bounds on one request body, each with its own error naming the field.
@@ -82,7 +83,7 @@ public enum IngestDecoder {
                 }
                 result.append((name, .strings(strings)))
             } else {
-                guard let string = try self.string(item, field, limits) else {
+                guard item.type == RS_JSON_STRING, let string = try self.string(item, field, limits) else {
                     throw .invalidField(field: field, problem: "must be a string or an array of strings")
                 }
                 result.append((name, .string(string)))
