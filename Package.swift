@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "roomstream", targets: ["roomstream"]),
+        .executable(name: "roomstream-bench", targets: ["roomstream-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -45,6 +46,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `make bench`: decode+apply timing against JSONDecoder, memory per peer.
+        .executableTarget(name: "roomstream-bench", dependencies: ["CSimdjson", "RoomstreamCore", "RoomstreamIngest"]),
         // Blocking raw-socket client and polling helpers shared by the socket tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RoomstreamHTTPTests", dependencies: ["RoomstreamHTTP"]),

@@ -1,5 +1,6 @@
 #include "csimdjson.h"
 
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 
@@ -127,4 +128,141 @@ extern "C" bool rs_json_array_next(rs_json_iter *iter, rs_json_ref *value) {
     ++current;
     iter->current = store(current);
     return true;
+}
+
+namespace {
+
+rs_json_str to_str(element value) {
+    std::string_view view;
+    if (value.get_string().get(view)) return rs_json_str{nullptr, 0};
+    return rs_json_str{reinterpret_cast<const uint8_t *>(view.data()), view.size()};
+}
+
+double to_number(element value) {
+    double number;
+    switch (value.type()) {
+    case element_type::DOUBLE: if (value.get_double().get(number)) return NAN; break;
+    case element_type::INT64: { int64_t v; if (value.get_int64().get(v)) return NAN; number = double(v); break; }
+    case element_type::UINT64: { uint64_t v; if (value.get_uint64().get(v)) return NAN; number = double(v); break; }
+    default: return NAN;
+    }
+    return std::isfinite(number) ? number : NAN;
+}
+
+int8_t to_bool(element value) {
+    bool b;
+    if (value.get_bool().get(b)) return -1;
+    return b ? 1 : 0;
+}
+
+rs_stats_type_t stats_type(element value) {
+    std::string_view t;
+    if (value.get_string().get(t)) return RS_STATS_OTHER;
+    if (t == "outbound-rtp") return RS_STATS_OUTBOUND_RTP;
+    if (t == "inbound-rtp") return RS_STATS_INBOUND_RTP;
+    if (t == "remote-inbound-rtp") return RS_STATS_REMOTE_INBOUND_RTP;
+    if (t == "candidate-pair") return RS_STATS_CANDIDATE_PAIR;
+    if (t == "local-candidate") return RS_STATS_LOCAL_CANDIDATE;
+    if (t == "transport") return RS_STATS_TRANSPORT;
+    if (t == "codec") return RS_STATS_CODEC;
+    return RS_STATS_OTHER;
+}
+
+/// Fills `o` from one stats object; keys are dispatched on length first.
+void read_stats(simdjson::dom::object object, rs_stats_object &o) {
+    for (auto field : object) {
+        std::string_view k = field.key;
+        element v = field.value;
+        switch (k.size()) {
+        case 2: if (k == "id") o.id = to_str(v); break;
+        case 3: if (k == "url") o.url = to_str(v); break;
+        case 4: if (k == "kind") o.kind = to_str(v); break;
+        case 5: if (k == "state") o.state = to_str(v); break;
+        case 6: if (k == "jitter") o.jitter = to_number(v); break;
+        case 7: if (k == "codecId") o.codec_id = to_str(v); else if (k == "localId") o.local_id = to_str(v); break;
+        case 8:
+            if (k == "selected") o.selected = to_bool(v);
+            else if (k == "mimeType") o.mime_type = to_str(v);
+            else if (k == "protocol") o.protocol = to_str(v);
+            break;
+        case 9:
+            if (k == "timestamp") o.timestamp = to_number(v);
+            else if (k == "bytesSent") o.bytes_sent = to_number(v);
+            else if (k == "mediaType") o.media_type = to_str(v);
+            else if (k == "nominated") o.nominated = to_bool(v);
+            break;
+        case 10: if (k == "frameWidth") o.frame_width = to_number(v); break;
+        case 11:
+            if (k == "packetsSent") o.packets_sent = to_number(v);
+            else if (k == "packetsLost") o.packets_lost = to_number(v);
+            else if (k == "frameHeight") o.frame_height = to_number(v);
+            break;
+        case 13:
+            if (k == "bytesReceived") o.bytes_received = to_number(v);
+            else if (k == "roundTripTime") o.round_trip_time = to_number(v);
+            else if (k == "candidateType") o.candidate_type = to_str(v);
+            else if (k == "relayProtocol") o.relay_protocol = to_str(v);
+            break;
+        case 15: if (k == "packetsReceived") o.packets_received = to_number(v); break;
+        case 16: if (k == "localCandidateId") o.local_candidate_id = to_str(v); break;
+        case 17: if (k == "jitterBufferDelay") o.jitter_buffer_delay = to_number(v); break;
+        case 18: if (k == "totalRoundTripTime") o.total_round_trip_time = to_number(v); break;
+        case 20: if (k == "currentRoundTripTime") o.current_round_trip_time = to_number(v); break;
+        case 23: if (k == "selectedCandidatePairId") o.selected_candidate_pair_id = to_str(v); break;
+        case 24: if (k == "jitterBufferEmittedCount") o.jitter_buffer_emitted_count = to_number(v); break;
+        case 25: if (k == "roundTripTimeMeasurements") o.round_trip_time_measurements = to_number(v); break;
+        default: break;
+        }
+    }
+}
+
+void reset(rs_stats_object &o) {
+    std::memset(&o, 0, sizeof(o));
+    o.timestamp = o.bytes_sent = o.packets_sent = o.bytes_received = o.packets_received = o.packets_lost = NAN;
+    o.jitter = o.jitter_buffer_delay = o.jitter_buffer_emitted_count = o.frame_width = o.frame_height = NAN;
+    o.round_trip_time = o.round_trip_time_measurements = o.total_round_trip_time = o.current_round_trip_time = NAN;
+    o.selected = o.nominated = -1;
+}
+
+} // namespace
+
+extern "C" size_t rs_json_extract_stats(rs_json_ref report, rs_stats_object *out, size_t capacity, size_t limit, size_t *count, long *bad_index) {
+    element root = load<element>(report);
+    size_t written = 0;
+    *count = 0;
+    *bad_index = -1;
+    auto visit = [&](element value, std::string_view key) -> bool {
+        if (++*count > limit) return false;
+        simdjson::dom::object object;
+        if (value.get_object().get(object)) {
+            *bad_index = long(*count - 1);
+            return false;
+        }
+        if (written >= capacity) return true;
+        // Most objects of a report are of types we do not use: find `type` (Chrome puts it
+        // third) and skip those before reading every field.
+        rs_stats_type_t type = RS_STATS_OTHER;
+        for (auto field : object) {
+            if (field.key.size() == 4 && field.key == "type") {
+                type = stats_type(field.value);
+                break;
+            }
+        }
+        if (type == RS_STATS_OTHER) return true;
+        rs_stats_object &o = out[written];
+        reset(o);
+        read_stats(object, o);
+        o.type = type;
+        if (o.id.bytes == nullptr && key.data() != nullptr) o.id = rs_json_str{reinterpret_cast<const uint8_t *>(key.data()), key.size()};
+        ++written;
+        return true;
+    };
+    simdjson::dom::array array;
+    simdjson::dom::object object;
+    if (!root.get_array().get(array)) {
+        for (element value : array) if (!visit(value, std::string_view())) return 0;
+    } else if (!root.get_object().get(object)) {
+        for (auto field : object) if (!visit(field.value, field.key)) return 0;
+    }
+    return written;
 }

@@ -1,171 +1,116 @@
+import CSimdjson
 import RoomstreamCore
 
 /// Extracts the stats objects the figures use from a `getStats()` report: an array
-/// (`Array.from(report.values())`) or an object keyed by id. Types it does not use are skipped
-/// after reading their `type`; fields of a wrong type count as missing.
+/// (`Array.from(report.values())`) or an object keyed by id. The walk over the report's
+/// objects and fields runs in the C++ shim (`rs_json_extract_stats`), which keeps only the
+/// types and fields below; unknown types and fields are skipped, a field of an unexpected type
+/// counts as missing, and nothing the browser sends is rejected except a non-object entry.
 enum StatsDecoder {
+    /// Used objects kept per report; a report with more (no browser sends that many) keeps the first ones.
+    static let maxUsedObjects = 128
+
     static func report(_ value: JSONValue, field: String, limits: IngestLimits) throws(IngestError) -> StatsReport {
-        var report = StatsReport()
-        var count = 0
-        func visit(_ item: JSONValue, fallbackID: String?, path: @autoclosure () -> String) throws(IngestError) {
-            count += 1
-            guard count <= limits.maxStatsPerSample else { throw .tooMany(field: field, limit: limits.maxStatsPerSample) }
-            guard item.isObject else { throw .invalidField(field: path(), problem: "must be a stats object") }
-            add(item, fallbackID: fallbackID, to: &report)
-        }
-        if value.isArray {
-            try value.forEachElement { index, item throws(IngestError) in try visit(item, fallbackID: nil, path: "\(field)[\(index)]") }
-        } else if value.isObject {
-            try value.forEachField { key, item throws(IngestError) in
-                try visit(item, fallbackID: String(decoding: key, as: UTF8.self), path: "\(field).\(String(decoding: key, as: UTF8.self))")
-            }
-        } else {
+        guard value.isArray || value.isObject else {
             throw .invalidField(field: field, problem: "must be an array of stats objects or an object keyed by id")
         }
+        var count = 0
+        var badIndex = -1
+        // SAFETY: the shim initializes the first `written` elements, and only those are read.
+        let objects = [rs_stats_object](unsafeUninitializedCapacity: maxUsedObjects) { buffer, initialized in
+            initialized = rs_json_extract_stats(value.ref, buffer.baseAddress, buffer.count, limits.maxStatsPerSample, &count, &badIndex)
+        }
+        if count > limits.maxStatsPerSample { throw .tooMany(field: field, limit: limits.maxStatsPerSample) }
+        if badIndex >= 0 {
+            throw .invalidField(field: value.isArray ? "\(field)[\(badIndex)]" : "\(field) (entry \(badIndex))", problem: "must be a stats object")
+        }
+        var report = StatsReport()
+        for object in objects { add(object, to: &report) }
         return report
     }
 
-    private enum Kind { case outbound, inbound, remoteInbound, candidatePair, localCandidate, transport, codec }
-
-    private static func kind(of object: JSONValue) -> Kind? {
-        guard let type = object.field("type") else { return nil }
-        if type.stringEquals("outbound-rtp") { return .outbound }
-        if type.stringEquals("inbound-rtp") { return .inbound }
-        if type.stringEquals("remote-inbound-rtp") { return .remoteInbound }
-        if type.stringEquals("candidate-pair") { return .candidatePair }
-        if type.stringEquals("local-candidate") { return .localCandidate }
-        if type.stringEquals("transport") { return .transport }
-        if type.stringEquals("codec") { return .codec }
-        return nil
+    private static func string(_ value: rs_json_str) -> String? {
+        guard let bytes = value.bytes else { return nil }
+        // SAFETY: the bytes live in the parsed document, which outlives this call.
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: value.length), as: UTF8.self)
     }
 
-    /// The fields any of the used types may carry, read in one pass over the object.
-    private struct Fields {
-        var id: String?
-        var timestamp: Double?
-        var kind: MediaKind?
-        var mediaType: MediaKind?
-        var numbers: [Double?] = Array(repeating: nil, count: NumberField.allCases.count)
-        var strings: [String?] = Array(repeating: nil, count: StringField.allCases.count)
-        var selected: Bool?
-        var nominated: Bool?
-
-        subscript(_ field: NumberField) -> Double? { numbers[field.rawValue] }
-        subscript(_ field: StringField) -> String? { strings[field.rawValue] }
+    private static func equals(_ value: rs_json_str, _ literal: StaticString) -> Bool {
+        guard let bytes = value.bytes, value.length == literal.utf8CodeUnitCount else { return false }
+        // SAFETY: both buffers hold `length` bytes during this call.
+        return memcmp(bytes, literal.utf8Start, value.length) == 0
     }
 
-    private enum NumberField: Int, CaseIterable {
-        case bytesSent, packetsSent, bytesReceived, packetsReceived, packetsLost, jitter, jitterBufferDelay,
-             jitterBufferEmittedCount, frameWidth, frameHeight, roundTripTime, roundTripTimeMeasurements,
-             totalRoundTripTime, currentRoundTripTime
-    }
+    private static func number(_ value: Double) -> Double? { value.isNaN ? nil : value }
+    private static func bool(_ value: Int8) -> Bool? { value < 0 ? nil : value == 1 }
 
-    private enum StringField: Int, CaseIterable {
-        case codecId, localId, state, localCandidateId, candidateType, relayProtocol, networkProtocol, url,
-             selectedCandidatePairId, mimeType
-    }
-
-    private static let numberKeys: [(StaticString, NumberField)] = [
-        ("bytesSent", .bytesSent), ("packetsSent", .packetsSent), ("bytesReceived", .bytesReceived),
-        ("packetsReceived", .packetsReceived), ("packetsLost", .packetsLost), ("jitter", .jitter),
-        ("jitterBufferDelay", .jitterBufferDelay), ("jitterBufferEmittedCount", .jitterBufferEmittedCount),
-        ("frameWidth", .frameWidth), ("frameHeight", .frameHeight), ("roundTripTime", .roundTripTime),
-        ("roundTripTimeMeasurements", .roundTripTimeMeasurements), ("totalRoundTripTime", .totalRoundTripTime),
-        ("currentRoundTripTime", .currentRoundTripTime),
-    ]
-
-    private static let stringKeys: [(StaticString, StringField)] = [
-        ("codecId", .codecId), ("localId", .localId), ("state", .state), ("localCandidateId", .localCandidateId),
-        ("candidateType", .candidateType), ("relayProtocol", .relayProtocol), ("protocol", .networkProtocol),
-        ("url", .url), ("selectedCandidatePairId", .selectedCandidatePairId), ("mimeType", .mimeType),
-    ]
-
-    private static func mediaKind(_ value: JSONValue) -> MediaKind? {
-        if value.stringEquals("audio") { return .audio }
-        if value.stringEquals("video") { return .video }
-        return nil
-    }
-
-    private static func fields(of object: JSONValue) -> Fields {
-        var fields = Fields()
-        // The keys are matched by length first: most of a stats object's keys are not ours.
-        _ = try? object.forEachField { key, value throws(IngestError) in
-            switch key.count {
-            case 2 where keyIs(key, "id"): fields.id = value.string
-            case 9 where keyIs(key, "timestamp"): fields.timestamp = value.number
-            case 4 where keyIs(key, "kind"): fields.kind = mediaKind(value)
-            case 9 where keyIs(key, "mediaType"): fields.mediaType = mediaKind(value)
-            case 8 where keyIs(key, "selected"): fields.selected = value.bool
-            case 9 where keyIs(key, "nominated"): fields.nominated = value.bool
-            default:
-                for (name, field) in numberKeys where keyIs(key, name) {
-                    fields.numbers[field.rawValue] = value.number.flatMap { $0.isFinite ? $0 : nil }
-                    return
-                }
-                for (name, field) in stringKeys where keyIs(key, name) {
-                    fields.strings[field.rawValue] = value.string
-                    return
-                }
-            }
+    private static func mediaKind(_ o: rs_stats_object) -> MediaKind? {
+        for value in [o.kind, o.media_type] {
+            if equals(value, "audio") { return .audio }
+            if equals(value, "video") { return .video }
         }
-        return fields
+        return nil
     }
 
-    private static func add(_ object: JSONValue, fallbackID: String?, to report: inout StatsReport) {
-        guard let kind = kind(of: object) else { return }
-        let f = fields(of: object)
-        guard let id = f.id ?? fallbackID else { return }
-        let timestamp = f.timestamp ?? 0
-        switch kind {
-        case .outbound:
-            guard let media = f.kind ?? f.mediaType, f.timestamp != nil else { return }
-            report.outbound.append(OutboundRTP(id: id, timestamp: timestamp, kind: media, bytesSent: f[.bytesSent], packetsSent: f[.packetsSent], codecId: f[.codecId]))
-        case .inbound:
-            guard let media = f.kind ?? f.mediaType, f.timestamp != nil else { return }
+    private static func add(_ o: rs_stats_object, to report: inout StatsReport) {
+        guard let id = string(o.id) else { return }
+        let timestamp = number(o.timestamp)
+        switch o.type {
+        case RS_STATS_OUTBOUND_RTP:
+            guard let media = mediaKind(o), let timestamp else { return }
+            report.outbound.append(OutboundRTP(id: id, timestamp: timestamp, kind: media, bytesSent: number(o.bytes_sent), packetsSent: number(o.packets_sent), codecId: string(o.codec_id)))
+        case RS_STATS_INBOUND_RTP:
+            guard let media = mediaKind(o), let timestamp else { return }
             var stream = InboundRTP(id: id, timestamp: timestamp, kind: media)
-            stream.bytesReceived = f[.bytesReceived]
-            stream.packetsReceived = f[.packetsReceived]
-            stream.packetsLost = f[.packetsLost]
-            stream.jitter = f[.jitter]
-            stream.jitterBufferDelay = f[.jitterBufferDelay]
-            stream.jitterBufferEmittedCount = f[.jitterBufferEmittedCount]
-            stream.codecId = f[.codecId]
-            stream.frameWidth = f[.frameWidth]
-            stream.frameHeight = f[.frameHeight]
+            stream.bytesReceived = number(o.bytes_received)
+            stream.packetsReceived = number(o.packets_received)
+            stream.packetsLost = number(o.packets_lost)
+            stream.jitter = number(o.jitter)
+            stream.jitterBufferDelay = number(o.jitter_buffer_delay)
+            stream.jitterBufferEmittedCount = number(o.jitter_buffer_emitted_count)
+            stream.codecId = string(o.codec_id)
+            stream.frameWidth = number(o.frame_width)
+            stream.frameHeight = number(o.frame_height)
             report.inbound.append(stream)
-        case .remoteInbound:
-            guard let media = f.kind ?? f.mediaType else { return }
-            var stream = RemoteInboundRTP(id: id, timestamp: timestamp, kind: media)
-            stream.localId = f[.localId]
-            stream.packetsLost = f[.packetsLost]
-            stream.jitter = f[.jitter]
-            stream.roundTripTime = f[.roundTripTime]
-            stream.roundTripTimeMeasurements = f[.roundTripTimeMeasurements]
-            stream.totalRoundTripTime = f[.totalRoundTripTime]
+        case RS_STATS_REMOTE_INBOUND_RTP:
+            guard let media = mediaKind(o) else { return }
+            var stream = RemoteInboundRTP(id: id, timestamp: timestamp ?? 0, kind: media)
+            stream.localId = string(o.local_id)
+            stream.packetsLost = number(o.packets_lost)
+            stream.jitter = number(o.jitter)
+            stream.roundTripTime = number(o.round_trip_time)
+            stream.roundTripTimeMeasurements = number(o.round_trip_time_measurements)
+            stream.totalRoundTripTime = number(o.total_round_trip_time)
             report.remoteInbound.append(stream)
-        case .candidatePair:
-            var pair = CandidatePair(id: id, timestamp: timestamp)
-            pair.selected = f.selected
-            pair.nominated = f.nominated
-            pair.state = f[.state]
-            pair.localCandidateId = f[.localCandidateId]
-            pair.currentRoundTripTime = f[.currentRoundTripTime]
+        case RS_STATS_CANDIDATE_PAIR:
+            var pair = CandidatePair(id: id, timestamp: timestamp ?? 0)
+            pair.selected = bool(o.selected)
+            pair.nominated = bool(o.nominated)
+            pair.state = string(o.state)
+            pair.localCandidateId = string(o.local_candidate_id)
+            pair.currentRoundTripTime = number(o.current_round_trip_time)
             report.candidatePairs.append(pair)
-        case .localCandidate:
+        case RS_STATS_LOCAL_CANDIDATE:
             var candidate = LocalCandidate(id: id)
-            candidate.candidateType = f[.candidateType]
-            candidate.relayProtocol = f[.relayProtocol]
-            candidate.networkProtocol = f[.networkProtocol]
-            candidate.url = f[.url]
+            candidate.candidateType = string(o.candidate_type)
+            candidate.relayProtocol = string(o.relay_protocol)
+            candidate.networkProtocol = string(o.protocol)
+            candidate.url = string(o.url)
             report.localCandidates.append(candidate)
-        case .transport:
+        case RS_STATS_TRANSPORT:
             var transport = Transport(id: id)
-            transport.selectedCandidatePairId = f[.selectedCandidatePairId]
+            transport.selectedCandidatePairId = string(o.selected_candidate_pair_id)
             report.transports.append(transport)
-        case .codec:
+        case RS_STATS_CODEC:
             var codec = Codec(id: id)
-            codec.mimeType = f[.mimeType]
+            codec.mimeType = string(o.mime_type)
             report.codecs.append(codec)
+        default:
+            break
         }
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -44,6 +44,39 @@ bool rs_json_object_next(rs_json_iter *iter, const uint8_t **key, size_t *key_le
 bool rs_json_array_iter(rs_json_ref array, rs_json_iter *iter);
 bool rs_json_array_next(rs_json_iter *iter, rs_json_ref *value);
 
+/// A string inside the document; `bytes` is NULL when the field was absent or not a string.
+typedef struct { const uint8_t *bytes; size_t length; } rs_json_str;
+
+typedef enum {
+    RS_STATS_OTHER = 0,
+    RS_STATS_OUTBOUND_RTP = 1,
+    RS_STATS_INBOUND_RTP = 2,
+    RS_STATS_REMOTE_INBOUND_RTP = 3,
+    RS_STATS_CANDIDATE_PAIR = 4,
+    RS_STATS_LOCAL_CANDIDATE = 5,
+    RS_STATS_TRANSPORT = 6,
+    RS_STATS_CODEC = 7,
+} rs_stats_type_t;
+
+/// The fields of a getStats() object the figures use. Numbers are NaN when absent or not a
+/// finite number; booleans are -1 when absent.
+typedef struct {
+    rs_stats_type_t type;
+    rs_json_str id, kind, media_type, codec_id, local_id, state, local_candidate_id, candidate_type,
+        relay_protocol, protocol, url, selected_candidate_pair_id, mime_type;
+    double timestamp, bytes_sent, packets_sent, bytes_received, packets_received, packets_lost, jitter,
+        jitter_buffer_delay, jitter_buffer_emitted_count, frame_width, frame_height, round_trip_time,
+        round_trip_time_measurements, total_round_trip_time, current_round_trip_time;
+    int8_t selected, nominated;
+} rs_stats_object;
+
+/// Walks a report (an array of stats objects, or an object keyed by id whose key stands in for a
+/// missing `id`) and writes the objects of the types above into `out` (at most `capacity`).
+/// Returns how many were written. `*count` gets the number of stats objects seen; when an
+/// element is not an object, returns 0 and sets `*bad_index` to its position (else -1).
+/// Returns 0 with `*count` > `limit` as soon as more than `limit` objects were seen.
+size_t rs_json_extract_stats(rs_json_ref report, rs_stats_object *out, size_t capacity, size_t limit, size_t *count, long *bad_index);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,124 @@
+// roomstream's own benchmark harness (`make bench`): decode + apply of real Chrome getStats()
+// bodies against Foundation's JSONDecoder on the same bodies, and resident memory per live
+// peer. Figures are reported with their ratio to the baseline measured in the same run.
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSimdjson
+import Foundation
+import RoomstreamCore
+import RoomstreamIngest
+
+/// The fields our decoder extracts, as Codable, for the JSONDecoder baseline.
+struct CodableBody: Decodable {
+    struct Sample: Decodable {
+        var seq: Int64
+        var ts: Double
+        var pc: String
+        var stats: [Stat]
+    }
+    struct Stat: Decodable {
+        var id: String?
+        var type: String?
+        var timestamp: Double?
+        var kind: String?
+        var bytesSent: Double?
+        var packetsSent: Double?
+        var bytesReceived: Double?
+        var packetsReceived: Double?
+        var packetsLost: Double?
+        var jitter: Double?
+        var roundTripTime: Double?
+        var localId: String?
+        var currentRoundTripTime: Double?
+        var selectedCandidatePairId: String?
+        var candidateType: String?
+    }
+    var sdk_version: String?
+    var user_agent: String?
+    var samples: [Sample]?
+}
+
+func residentBytes() -> Int {
+    guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = statm.split(separator: " ")
+    return (fields.count > 1 ? Int(fields[1]) ?? 0 : 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+func time(_ iterations: Int, _ body: (Int) throws -> Void) rethrows -> Double {
+    let clock = ContinuousClock()
+    let start = clock.now
+    for index in 0..<iterations { try body(index) }
+    let elapsed = clock.now - start
+    let (seconds, attoseconds) = elapsed.components
+    return (Double(seconds) + Double(attoseconds) / 1e18) / Double(iterations) * 1e6
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2 else {
+    print("usage: roomstream-bench CAPTURE.ndjson [iterations]")
+    exit(2)
+}
+let iterations = arguments.count > 2 ? Int(arguments[2]) ?? 2000 : 2000
+
+// One peer's bodies, in order, from a real capture.
+let lines = try String(contentsOfFile: arguments[1], encoding: .utf8).split(separator: "\n")
+var bodies: [[UInt8]] = []
+var firstPeer: String?
+for line in lines {
+    guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+          let peer = object["peer"] as? String, let body = object["body"] else { continue }
+    if firstPeer == nil { firstPeer = peer }
+    guard peer == firstPeer else { continue }
+    let data = try JSONSerialization.data(withJSONObject: body)
+    if data.count > 4000 { bodies.append(Array(data)) }
+}
+guard !bodies.isEmpty else {
+    print("no sample bodies in \(arguments[1])")
+    exit(1)
+}
+let meanBytes = bodies.map(\.count).reduce(0, +) / bodies.count
+print("bodies: \(bodies.count) from \(firstPeer ?? "?"), mean \(meanBytes) bytes; \(iterations) iterations each")
+
+// Warm up both paths.
+for body in bodies { _ = try IngestDecoder.decode(body); _ = try JSONDecoder().decode(CodableBody.self, from: Data(body)) }
+
+var peer = Peer(id: "bench")
+var cycle = 0
+let decodeApply = try time(iterations) { index in
+    let body = bodies[index % bodies.count]
+    if index % bodies.count == 0 {
+        peer = Peer(id: "bench-\(cycle)")  // the capture's seq numbers restart: a fresh peer per pass
+        cycle += 1
+    }
+    let batch = try IngestDecoder.decode(body)
+    _ = peer.apply(batch, arrival: (batch.latestTimestamp ?? 0) + 50, defaultUserAgent: nil)
+}
+let parseOnly = time(iterations) { index in
+    var root = rs_json_ref()
+    var message: UnsafePointer<CChar>?
+    // SAFETY: simdjson copies the bytes during the call.
+    _ = bodies[index % bodies.count].withUnsafeBytes { rs_json_parse($0.baseAddress?.assumingMemoryBound(to: UInt8.self), $0.count, 64, &root, &message) }
+}
+let decodeOnly = try time(iterations) { index in _ = try IngestDecoder.decode(bodies[index % bodies.count]) }
+let decoder = JSONDecoder()
+let foundation = try time(iterations) { index in _ = try decoder.decode(CodableBody.self, from: Data(bodies[index % bodies.count])) }
+let per10KB = decodeApply * 10_240 / Double(meanBytes)
+print(String(format: "decode+apply (simdjson):   %8.2f us/sample  %8.2f us per 10 KB", decodeApply, per10KB))
+print(String(format: "decode only (simdjson):    %8.2f us/sample (of which simdjson's parse %.2f)", decodeOnly, parseOnly))
+print(String(format: "JSONDecoder (same fields): %8.2f us/sample  (baseline)", foundation))
+print(String(format: "ratio decode+apply / JSONDecoder: %.3fx (%.1fx faster)", decodeApply / foundation, foundation / decodeApply))
+print(String(format: "goal: <= 20 us per 10 KB decoded and applied: %@", per10KB <= 20 ? "met" : "NOT met"))
+
+// Resident memory per live peer: 10,000 peers in 5,000 rooms, each with a few real samples.
+let registry = RoomRegistry()
+let decoded = try bodies.prefix(3).map { try IngestDecoder.decode($0) }
+let before = residentBytes()
+let peers = 10_000
+for index in 0..<peers {
+    for batch in decoded {
+        _ = try registry.ingest(roomID: "room-\(index / 2)", peerID: "peer-\(index)", batch: batch, arrival: (batch.latestTimestamp ?? 0) + 50, userAgent: nil)
+    }
+}
+let after = residentBytes()
+print(String(format: "resident memory per live peer: %.0f bytes (%d peers, %d live rooms; goal <= 2048)", Double(after - before) / Double(peers), peers, registry.liveRoomCount))
