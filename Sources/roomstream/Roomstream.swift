@@ -13,7 +13,7 @@ struct Roomstream: ParsableCommand {
         commandName: "roomstream",
         abstract: "Self-hosted WebRTC quality data streams.",
         version: "roomstream \(RoomstreamVersion.current)",
-        subcommands: [Serve.self]
+        subcommands: [Serve.self, Simulate.self]
     )
 }
 
@@ -96,5 +96,43 @@ enum ShutdownSignals {
             source.resume()
             sources.append(source)
         }
+    }
+}
+
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Post realistic getStats() samples to a roomstream service, for demos and load.",
+        discussion: "Each peer posts Chrome-shaped samples with growing counters every --sample-interval seconds, connection events first and a leave at the end."
+    )
+
+    @Option(help: "Base URL of the service (plain http).") var url: String = "http://127.0.0.1:8080"
+    @Option(help: "An ingest key (ingest.keys).") var key: String
+    @Option(help: "Rooms to simulate.") var rooms: Int = 1
+    @Option(name: .customLong("peers-per-room"), help: "Peers in each room.") var peersPerRoom: Int = 2
+    @Option(help: "Seconds to run.") var duration: Double = 10
+    @Option(name: .customLong("sample-interval"), help: "Seconds between a peer's samples.") var sampleInterval: Double = 1
+    @Option(help: "Packet loss to simulate, percent.") var loss: Double = 0
+    @Flag(help: "Simulate a TURN-relayed connection.") var relay = false
+    @Option(help: "Connections posting at once.") var concurrency: Int = 8
+
+    func validate() throws {
+        guard rooms >= 1, peersPerRoom >= 1 else { throw ValidationError("--rooms and --peers-per-room must be at least 1") }
+        guard duration > 0, sampleInterval > 0 else { throw ValidationError("--duration and --sample-interval must be positive") }
+        guard (0...100).contains(loss) else { throw ValidationError("--loss must be from 0 to 100") }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+    }
+
+    func run() throws {
+        var options = Simulator.Options(url: url, key: key)
+        options.rooms = rooms
+        options.peersPerRoom = peersPerRoom
+        options.durationSeconds = duration
+        options.sampleIntervalSeconds = sampleInterval
+        options.lossPercent = loss
+        options.relay = relay
+        options.concurrency = concurrency
+        let summary = try Simulator(options: options).run()
+        print(summary)
+        if summary.accepted == 0 { throw ExitCode(1) }
     }
 }
