@@ -2,6 +2,7 @@
 SWIFT        ?= swift
 CONFIG       ?= Config/roomstream.json
 FUZZ_SECONDS ?= 60
+SHARED       ?= ../shared
 # Debian packages the build and the service need (later: libcurl4-openssl-dev, zlib1g-dev, ...).
 RUN_PACKAGES  = ca-certificates pkg-config zlib1g-dev libsimdjson-dev
 # What the tests need on top of that.
@@ -33,9 +34,12 @@ sanitize-address: deps-test
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
 
-## make bench: wrk against roomstream and nginx serving the same response, same run.
+## make bench: wrk against roomstream and nginx serving the same response; decode+apply against
+## JSONDecoder; ingest over HTTP; memory per peer. Each figure with its baseline from the same run.
 bench: deps-bench build
+	$(SWIFT) build -c release --product roomstream-bench
 	scripts/bench-http.sh
+	SHARED=$(SHARED) scripts/bench-ingest.sh
 
 ## make fuzz: libFuzzer on the HTTP parser for FUZZ_SECONDS seconds.
 fuzz: deps-run

@@ -22,23 +22,33 @@ extension Double {
 }
 
 #if FUZZING
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzIngest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    // SAFETY: libFuzzer guarantees `data` points to `size` readable bytes for this call.
-    fuzzIngestBody(UnsafeRawBufferPointer(start: data, count: size))
-    return 0
-}
-#else
-import Foundation
+/// libFuzzer's driver, from libclang_rt.fuzzer_no_main (linked by scripts/fuzz.sh).
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+#endif
 
 @main
-struct FuzzIngestReplay {
+struct FuzzIngest {
     static func main() throws {
+        #if FUZZING
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        // SAFETY: libFuzzer passes `size` readable bytes at `data` for the duration of the callback.
+        let status = LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+            fuzzIngestBody(UnsafeRawBufferPointer(start: data, count: size))
+            return 0
+        }
+        exit(status)
+        #else
         for path in CommandLine.arguments.dropFirst() {
             let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
             bytes.withUnsafeBytes { fuzzIngestBody($0) }
             print("ok \(path)")
         }
+        #endif
     }
 }
-#endif
+
+import Foundation
