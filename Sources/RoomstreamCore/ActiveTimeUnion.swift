@@ -8,22 +8,34 @@
 /// (a connection more than that many intervals late) is counted without merging.
 public struct ActiveTimeUnion: Sendable, Equatable {
     public static let maxOpenIntervals = 16
-    private var open: [ClosedRange<Double>] = []
+    /// The latest interval, inline: media that flows without pauses merges into it, so most
+    /// peers never allocate `older`.
+    private var latest: ClosedRange<Double>?
+    /// Earlier disjoint intervals, oldest first.
+    private var older: [ClosedRange<Double>] = []
     private var settledMilliseconds: Double = 0
 
     public init() {}
 
     public var totalSeconds: Double {
-        (settledMilliseconds + open.reduce(0) { $0 + ($1.upperBound - $1.lowerBound) }) / 1000
+        let open = older.reduce(0) { $0 + ($1.upperBound - $1.lowerBound) } + (latest.map { $0.upperBound - $0.lowerBound } ?? 0)
+        return (settledMilliseconds + open) / 1000
     }
 
     /// Adds `[start, end]` (milliseconds).
     public mutating func add(start: Double, end: Double) {
         guard end > start else { return }
         var merged = start...end
+        if let current = latest, current.overlaps(merged), older.isEmpty || older[older.count - 1].upperBound < min(current.lowerBound, start) {
+            // The common case: continuous with the latest interval and clear of older ones.
+            latest = min(current.lowerBound, start)...max(current.upperBound, end)
+            return
+        }
+        var all = older
+        if let latest { all.append(latest) }
         var kept: [ClosedRange<Double>] = []
-        kept.reserveCapacity(open.count + 1)
-        for interval in open {
+        kept.reserveCapacity(all.count + 1)
+        for interval in all {
             if interval.overlaps(merged) {
                 merged = min(interval.lowerBound, merged.lowerBound)...max(interval.upperBound, merged.upperBound)
             } else {
@@ -36,7 +48,8 @@ public struct ActiveTimeUnion: Sendable, Equatable {
             let oldest = kept.removeFirst()
             settledMilliseconds += oldest.upperBound - oldest.lowerBound
         }
-        open = kept
+        latest = kept.removeLast()
+        older = kept
     }
 }
 

@@ -4,9 +4,10 @@ public struct Room: Sendable {
     public let id: String
     /// Distinguishes instances of the same id; increases over the registry's life.
     public let instance: Int
-    public private(set) var peers: [String: Peer] = [:]
-    /// Peer ids in the order they joined.
-    public private(set) var peerOrder: [String] = []
+    /// Peers in the order they joined. An array (with an id → position index) rather than a
+    /// dictionary of peers: a dictionary's spare buckets would hold whole `Peer` values.
+    public private(set) var orderedPeers: [Peer] = []
+    private var positions: [String: Int] = [:]
     /// Service time the room ended; nil while live.
     public internal(set) var endTime: Double?
 
@@ -16,33 +17,35 @@ public struct Room: Sendable {
     }
 
     public var isLive: Bool { endTime == nil }
+    public var peerCount: Int { orderedPeers.count }
+
+    public func peer(_ id: String) -> Peer? { positions[id].map { orderedPeers[$0] } }
 
     /// First activity of any peer (service-clock epoch ms).
-    public var startTime: Double? { peers.values.compactMap(\.firstActivity).min() }
+    public var startTime: Double? { orderedPeers.compactMap(\.firstActivity).min() }
     /// Last activity of any peer.
-    public var lastActivity: Double? { peers.values.compactMap(\.lastActivity).max() }
-
-    public var orderedPeers: [Peer] { peerOrder.compactMap { peers[$0] } }
+    public var lastActivity: Double? { orderedPeers.compactMap(\.lastActivity).max() }
 
     mutating func withPeer<Result>(_ peerID: String, create: Bool, _ body: (inout Peer) -> Result) -> Result? {
-        if peers[peerID] == nil {
+        if positions[peerID] == nil {
             guard create else { return nil }
-            peers[peerID] = Peer(id: peerID)
-            peerOrder.append(peerID)
+            positions[peerID] = orderedPeers.count
+            orderedPeers.append(Peer(id: peerID))
         }
-        return body(&peers[peerID, default: Peer(id: peerID)])
+        guard let position = positions[peerID] else { return nil }
+        return body(&orderedPeers[position])
     }
 
     /// Ends the room if no peer is present any more.
     mutating func endIfEmpty() -> Bool {
-        guard endTime == nil, !peers.isEmpty, peers.values.allSatisfy({ !$0.isPresent }) else { return false }
+        guard endTime == nil, !orderedPeers.isEmpty, orderedPeers.allSatisfy({ !$0.isPresent }) else { return false }
         endTime = lastActivity ?? 0
         return true
     }
 
     mutating func expirePeers(silentSince cutoff: Double) {
-        for id in peerOrder where peers[id]?.isPresent == true && (peers[id]?.lastArrival ?? 0) <= cutoff {
-            peers[id]?.leave()
+        for index in orderedPeers.indices where orderedPeers[index].isPresent && orderedPeers[index].lastArrival <= cutoff {
+            orderedPeers[index].leave()
         }
     }
 }

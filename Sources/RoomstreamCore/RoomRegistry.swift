@@ -60,7 +60,7 @@ public final class RoomRegistry: Sendable {
             var batch = batch
             if state.live[roomID] == nil, let previous = state.endedByID[roomID]?.last, let end = previous.endTime {
                 // The room ended: items timed before its end are late; the rest start a new room.
-                let offset = previous.peers[peerID]?.clockOffsetMilliseconds ?? batch.latestTimestamp.map { arrival - $0 } ?? 0
+                let offset = previous.peer(peerID)?.clockOffsetMilliseconds ?? batch.latestTimestamp.map { arrival - $0 } ?? 0
                 let before = batch.events.count + batch.samples.count
                 batch.events.removeAll { $0.ts + offset <= end }
                 batch.samples.removeAll { $0.ts + offset <= end }
@@ -73,14 +73,14 @@ public final class RoomRegistry: Sendable {
                 state.nextInstance += 1
             }
             guard var room = state.live[roomID] else { return outcome }
-            if room.peers[peerID] == nil && room.peers.count >= configuration.maxPeersPerRoom {
-                if room.peers.isEmpty { state.live[roomID] = nil }
+            if room.peer(peerID) == nil && room.peerCount >= configuration.maxPeersPerRoom {
+                if room.peerCount == 0 { state.live[roomID] = nil }
                 throw .roomFull(limit: configuration.maxPeersPerRoom)
             }
             let result = room.withPeer(peerID, create: true) { $0.apply(batch, arrival: arrival, defaultUserAgent: userAgent) }
             outcome.accepted = result?.accepted ?? 0
             outcome.duplicates = result?.duplicates ?? 0
-            if room.peers.values.allSatisfy({ $0.firstActivity == nil }) {
+            if room.orderedPeers.allSatisfy({ $0.firstActivity == nil }) {
                 // Nothing timed arrived (no events, no samples): do not open an empty room.
                 state.live[roomID] = nil
                 return outcome
@@ -99,7 +99,7 @@ public final class RoomRegistry: Sendable {
     /// when the peer is not in a live room.
     public func leave(roomID: String, peerID: String, arrival: Double) -> IngestOutcome {
         state.withLock { state in
-            guard var room = state.live[roomID], let peer = room.peers[peerID] else { return IngestOutcome() }
+            guard var room = state.live[roomID], let peer = room.peer(peerID) else { return IngestOutcome() }
             var batch = IngestBatch()
             batch.events = [IngestBatch.Event(ts: arrival - (peer.clockOffsetMilliseconds ?? 0), kind: .leave)]
             let result = room.withPeer(peerID, create: false) { $0.apply(batch, arrival: arrival, defaultUserAgent: nil) }

@@ -4,7 +4,8 @@
 public struct SequenceWindow: Sendable, Equatable {
     public static let width: Int64 = 256
     private var highest: Int64?
-    private var bits = [UInt64](repeating: 0, count: Int(SequenceWindow.width / 64))
+    /// Four words inline (no heap allocation): bit `offset` = `highest − offset` was accepted.
+    private var bits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
     public init() {}
 
@@ -28,20 +29,46 @@ public struct SequenceWindow: Sendable, Equatable {
         return true
     }
 
-    private func isSet(_ offset: Int64) -> Bool { bits[Int(offset / 64)] & (1 << UInt64(offset % 64)) != 0 }
-    private mutating func set(_ offset: Int64) { bits[Int(offset / 64)] |= 1 << UInt64(offset % 64) }
+    public static func == (lhs: SequenceWindow, rhs: SequenceWindow) -> Bool {
+        lhs.highest == rhs.highest && lhs.bits == rhs.bits
+    }
+
+    private func word(_ index: Int) -> UInt64 {
+        switch index {
+        case 0: bits.0
+        case 1: bits.1
+        case 2: bits.2
+        default: bits.3
+        }
+    }
+
+    private mutating func setWord(_ index: Int, _ value: UInt64) {
+        switch index {
+        case 0: bits.0 = value
+        case 1: bits.1 = value
+        case 2: bits.2 = value
+        default: bits.3 = value
+        }
+    }
+
+    private func isSet(_ offset: Int64) -> Bool { word(Int(offset / 64)) & (1 << UInt64(offset % 64)) != 0 }
+    private mutating func set(_ offset: Int64) { setWord(Int(offset / 64), word(Int(offset / 64)) | 1 << UInt64(offset % 64)) }
 
     /// Moves every bit `distance` places toward older offsets.
     private mutating func shift(by distance: Int64) {
         guard distance < Self.width else {
-            for index in bits.indices { bits[index] = 0 }
+            bits = (0, 0, 0, 0)
             return
         }
-        var shifted = [UInt64](repeating: 0, count: bits.count)
-        for offset in 0..<(Self.width - distance) where isSet(offset) {
-            let target = offset + distance
-            shifted[Int(target / 64)] |= 1 << UInt64(target % 64)
+        // Shift the 256-bit value left by `distance` (toward older offsets).
+        let words = [bits.0, bits.1, bits.2, bits.3]
+        let wordShift = Int(distance / 64), bitShift = UInt64(distance % 64)
+        var shifted: [UInt64] = [0, 0, 0, 0]
+        for index in (0..<4).reversed() where index - wordShift >= 0 {
+            var value = words[index - wordShift] << bitShift
+            if bitShift > 0, index - wordShift - 1 >= 0 { value |= words[index - wordShift - 1] >> (64 - bitShift) }
+            shifted[index] = value
         }
-        bits = shifted
+        bits = (shifted[0], shifted[1], shifted[2], shifted[3])
     }
 }

@@ -122,3 +122,4 @@ for index in 0..<peers {
 }
 let after = residentBytes()
 print(String(format: "resident memory per live peer: %.0f bytes (%d peers, %d live rooms; goal <= 2048)", Double(after - before) / Double(peers), peers, registry.liveRoomCount))
+print("layout: Peer \(MemoryLayout<Peer>.size) B, MediaAccumulator \(MemoryLayout<MediaAccumulator>.size) B, Room \(MemoryLayout<Room>.size) B")

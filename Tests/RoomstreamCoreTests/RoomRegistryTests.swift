@@ -61,8 +61,8 @@ struct RoomRegistryTests {
         _ = try rooms.ingest(roomID: "r", peerID: "a", batch: Self.batch([], events: [.init(ts: t0 + 10_000, kind: .leave)]), arrival: t0 + 10_000, userAgent: nil)
         _ = try rooms.ingest(roomID: "r", peerID: "a", batch: Self.batch([Self.sample(2, at: t0 + 20_000), Self.sample(3, at: t0 + 25_000)]), arrival: t0 + 25_000, userAgent: nil)
         let room = try #require(rooms.room(id: "r"))
-        #expect(room.peers.count == 2)
-        let a = try #require(room.peers["a"])
+        #expect(room.peerCount == 2)
+        let a = try #require(room.peer("a"))
         // Present 0→10 s, then 20→25 s: 15 s, not 25.
         #expect(a.presenceSeconds == 15)
         #expect(room.isLive)
@@ -89,7 +89,7 @@ struct RoomRegistryTests {
         let outcome = try rooms.ingest(roomID: "r", peerID: "b", batch: Self.batch([Self.sample(7, at: t0 + 3000)]), arrival: t0 + 3000 + 20, userAgent: nil)
         #expect(outcome == IngestOutcome(accepted: 0, duplicates: 0, late: 1))
         #expect(rooms.liveRoomCount == 0)
-        #expect(rooms.room(id: "r")?.peers.count == 1)
+        #expect(rooms.room(id: "r")?.peerCount == 1)
     }
 
     @Test func duplicateSequenceNumbersAreIgnored() throws {
@@ -127,7 +127,7 @@ struct RoomRegistryTests {
         _ = try rooms.ingest(roomID: "r", peerID: "a", batch: Self.batch([Self.sample(2, at: t0 + 1000 + skew)]), arrival: t0 + 1010, userAgent: nil)
         let room = try #require(rooms.room(id: "r"))
         #expect(room.startTime == t0 + 40)  // first request's estimate
-        #expect(room.peers["a"]?.clockOffsetMilliseconds == 300_010)  // the smaller of 300 040 and 300 010
+        #expect(room.peer("a")?.clockOffsetMilliseconds == 300_010)  // the smaller of 300 040 and 300 010
     }
 
     @Test func requestWithoutTimedItemsOpensNoRoom() throws {
