@@ -35,7 +35,6 @@ public struct MediaAccumulator: Sendable, Equatable {
     /// Per-interval figures over time, for the score's variance penalty.
     public private(set) var intervalLoss = RunningStatistics()
     public private(set) var intervalRTT = RunningStatistics()
-    public private(set) var intervalJitter = RunningStatistics()
     public private(set) var codecMimeType: String?
     public private(set) var framePixels: Double?
 
@@ -55,7 +54,6 @@ public struct MediaAccumulator: Sendable, Equatable {
             let jitter = interval.jitterSum / interval.jitterPackets
             jitterWeighted += jitter * seconds
             jitterWeight += seconds
-            intervalJitter.add(jitter * 1000)
         }
         if interval.rttPackets > 0, seconds > 0 {
             let rtt = interval.rttSum / interval.rttPackets

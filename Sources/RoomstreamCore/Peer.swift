@@ -6,7 +6,9 @@ public struct Peer: Sendable {
 
     public let id: String
     public private(set) var sdkVersion: String?
-    public private(set) var userAgent: String?
+    /// OS and browser, parsed once when the user agent changes (the raw string is not kept).
+    public private(set) var agent: UserAgent?
+    private var userAgentHash: Int?
     public private(set) var keys: [String: IngestBatch.KeyValue] = [:]
     public private(set) var keyOrder: [String] = []
     public private(set) var audioDevice: String?
@@ -25,7 +27,8 @@ public struct Peer: Sendable {
     private var presenceMilliseconds: Double = 0
 
     private var sequences = SequenceWindow()
-    private var trackers: [String: PeerConnectionTracker] = [:]
+    /// Per peer connection, searched linearly (at most 16): no dictionary's spare buckets.
+    private var trackers: [(pc: String, tracker: PeerConnectionTracker)] = []
     public private(set) var media = [MediaAccumulator](repeating: MediaAccumulator(), count: 4)
     private var features = FeatureUsage()
     private var firstPcCreated: (pc: String, ts: Double)?
@@ -49,7 +52,10 @@ public struct Peer: Sendable {
             clockOffsetMilliseconds = min(clockOffsetMilliseconds ?? candidate, candidate)
         }
         if let sdk = batch.sdkVersion { sdkVersion = sdk }
-        if let agent = batch.userAgent ?? (userAgent == nil ? defaultUserAgent : nil) { userAgent = agent }
+        if let text = batch.userAgent ?? (agent == nil ? defaultUserAgent : nil), text.hashValue != userAgentHash {
+            userAgentHash = text.hashValue
+            agent = UserAgent(parsing: text)
+        }
         for (name, value) in batch.keys {
             if keys[name] == nil {
                 guard keyOrder.count < Self.maxKeys else { continue }
@@ -87,8 +93,13 @@ public struct Peer: Sendable {
             }
             result.accepted += 1
             markActivity(sample.ts + offset)
-            guard trackers[sample.pc] != nil || trackers.count < Self.maxPeerConnections else { continue }
-            let (seconds, contributions) = trackers[sample.pc, default: PeerConnectionTracker()].apply(sample.report)
+            var index = trackers.firstIndex { $0.pc == sample.pc }
+            if index == nil, trackers.count < Self.maxPeerConnections {
+                trackers.append((sample.pc, PeerConnectionTracker()))
+                index = trackers.count - 1
+            }
+            guard let index else { continue }
+            let (seconds, contributions) = trackers[index].tracker.apply(sample.report)
             for slot in 0..<4 { media[slot].add(contributions[slot]) }
             features.observe(sample.report, seconds: seconds)
         }

@@ -6,16 +6,35 @@ struct PeerConnectionTracker: Sendable {
     /// media does not count), which no real call reaches.
     static let maxStreams = 64
 
-    struct SendCounters { var timestamp: Double; var bytes: Double?; var packets: Double? }
-    struct RecvCounters {
-        var timestamp: Double; var bytes: Double?; var packets: Double?; var lost: Double?
-        var jitterBufferDelay: Double?; var jitterBufferEmitted: Double?
+    /// The last counters of one stream. One dictionary for every stream type (stats ids are
+    /// unique within a report), with NaN for "missing" instead of optionals: this is most of a
+    /// live peer's memory.
+    struct Counters {
+        var timestamp: Double
+        var bytes: Double
+        var packets: Double
+        var lost: Double
+        var jitterBufferDelay: Double
+        var jitterBufferEmitted: Double
+
+        init(timestamp: Double, bytes: Double? = nil, packets: Double? = nil, lost: Double? = nil, jitterBufferDelay: Double? = nil, jitterBufferEmitted: Double? = nil) {
+            self.timestamp = timestamp
+            self.bytes = bytes ?? .nan
+            self.packets = packets ?? .nan
+            self.lost = lost ?? .nan
+            self.jitterBufferDelay = jitterBufferDelay ?? .nan
+            self.jitterBufferEmitted = jitterBufferEmitted ?? .nan
+        }
+
+        static func known(_ value: Double) -> Double? { value.isNaN ? nil : value }
     }
 
-    private var outbound: [String: SendCounters] = [:]
-    private var inbound: [String: RecvCounters] = [:]
-    private var remoteLost: [String: Double] = [:]
+    private var streams: [String: Counters] = [:]
     private(set) var lastReportTimestamp: Double?
+
+    private mutating func remember(_ id: String, _ counters: Counters) {
+        if streams[id] != nil || streams.count < Self.maxStreams { streams[id] = counters }
+    }
 
     /// One slot per kind × direction: index `kind.rawValue * 2 + direction.rawValue`.
     static func slot(_ kind: MediaKind, _ direction: MediaDirection) -> Int { kind.rawValue * 2 + direction.rawValue }
@@ -29,15 +48,15 @@ struct PeerConnectionTracker: Sendable {
         // outbound-rtp: send bitrate; remember each stream's Δpackets for send loss, jitter, rtt.
         var sentInInterval: [String: (packets: Double, kind: MediaKind)] = [:]
         for stream in report.outbound {
-            let current = SendCounters(timestamp: stream.timestamp, bytes: stream.bytesSent, packets: stream.packetsSent)
-            guard let previous = outbound[stream.id] else {
-                if outbound.count < Self.maxStreams { outbound[stream.id] = current }
+            let current = Counters(timestamp: stream.timestamp, bytes: stream.bytesSent, packets: stream.packetsSent)
+            guard let previous = streams[stream.id] else {
+                remember(stream.id, current)
                 continue
             }
             guard stream.timestamp > previous.timestamp else { continue }
-            outbound[stream.id] = current
-            guard let bytes = current.bytes, let packets = current.packets,
-                  let previousBytes = previous.bytes, let previousPackets = previous.packets,
+            streams[stream.id] = current
+            guard let bytes = stream.bytesSent, let packets = stream.packetsSent,
+                  let previousBytes = Counters.known(previous.bytes), let previousPackets = Counters.known(previous.packets),
                   bytes >= previousBytes, packets >= previousPackets  // a counter going down starts a new baseline
             else { continue }
             let deltaPackets = packets - previousPackets
@@ -52,10 +71,8 @@ struct PeerConnectionTracker: Sendable {
         // remote-inbound-rtp: what the far end says about our outbound streams.
         var reported: Set<String> = []
         for remote in report.remoteInbound {
-            let previousLost = remoteLost[remote.id]
-            if let lost = remote.packetsLost, remoteLost[remote.id] != nil || remoteLost.count < Self.maxStreams {
-                remoteLost[remote.id] = lost
-            }
+            let previousLost = streams[remote.id].flatMap { Counters.known($0.lost) }
+            if let lost = remote.packetsLost { remember(remote.id, Counters(timestamp: remote.timestamp, lost: lost)) }
             guard let localId = remote.localId, let sent = sentInInterval[localId] else { continue }
             reported.insert(localId)
             let slot = Self.slot(sent.kind, .send)
@@ -83,17 +100,17 @@ struct PeerConnectionTracker: Sendable {
 
         // inbound-rtp: receive bitrate, loss, jitter, jitter buffer.
         for stream in report.inbound {
-            let current = RecvCounters(
+            let current = Counters(
                 timestamp: stream.timestamp, bytes: stream.bytesReceived, packets: stream.packetsReceived,
                 lost: stream.packetsLost, jitterBufferDelay: stream.jitterBufferDelay, jitterBufferEmitted: stream.jitterBufferEmittedCount)
-            guard let previous = inbound[stream.id] else {
-                if inbound.count < Self.maxStreams { inbound[stream.id] = current }
+            guard let previous = streams[stream.id] else {
+                remember(stream.id, current)
                 continue
             }
             guard stream.timestamp > previous.timestamp else { continue }
-            inbound[stream.id] = current
-            guard let bytes = current.bytes, let packets = current.packets,
-                  let previousBytes = previous.bytes, let previousPackets = previous.packets,
+            streams[stream.id] = current
+            guard let bytes = stream.bytesReceived, let packets = stream.packetsReceived,
+                  let previousBytes = Counters.known(previous.bytes), let previousPackets = Counters.known(previous.packets),
                   bytes >= previousBytes, packets >= previousPackets
             else { continue }
             let deltaPackets = packets - previousPackets
@@ -101,7 +118,7 @@ struct PeerConnectionTracker: Sendable {
             let slot = Self.slot(stream.kind, .recv)
             contributions[slot].cover(start: previous.timestamp, end: stream.timestamp)
             contributions[slot].bytes += bytes - previousBytes
-            if let lost = current.lost, let previousLost = previous.lost {
+            if let lost = stream.packetsLost, let previousLost = Counters.known(previous.lost) {
                 let deltaLost = max(0, lost - previousLost)
                 contributions[slot].lost += deltaLost
                 contributions[slot].lossBase += deltaLost + deltaPackets
@@ -110,8 +127,8 @@ struct PeerConnectionTracker: Sendable {
                 contributions[slot].jitterSum += jitter * deltaPackets
                 contributions[slot].jitterPackets += deltaPackets
             }
-            if let delay = current.jitterBufferDelay, let emitted = current.jitterBufferEmitted,
-               let previousDelay = previous.jitterBufferDelay, let previousEmitted = previous.jitterBufferEmitted,
+            if let delay = stream.jitterBufferDelay, let emitted = stream.jitterBufferEmittedCount,
+               let previousDelay = Counters.known(previous.jitterBufferDelay), let previousEmitted = Counters.known(previous.jitterBufferEmitted),
                delay >= previousDelay, emitted > previousEmitted {
                 contributions[slot].jitterBufferDelaySeconds += delay - previousDelay
                 contributions[slot].jitterBufferEmitted += emitted - previousEmitted

@@ -72,7 +72,7 @@ public enum RoomRecord {
     }
 
     private static func writePeer(_ peer: Peer, _ figures: PeerFigures, to out: inout JSONWriter) {
-        let agent = peer.userAgent.map(UserAgent.init(parsing:)) ?? UserAgent()
+        let agent = peer.agent ?? UserAgent()
         let start = peer.firstActivity ?? 0
         out.beginObject()
         out.key("peer_id"); out.string(peer.id)
