@@ -72,25 +72,21 @@ public final class RoomRegistry: Sendable {
                 state.live[roomID] = Room(id: roomID, instance: state.nextInstance)
                 state.nextInstance += 1
             }
-            guard var room = state.live[roomID] else { return outcome }
-            if room.peer(peerID) == nil && room.peerCount >= configuration.maxPeersPerRoom {
-                if room.peerCount == 0 { state.live[roomID] = nil }
+            // Rooms are mutated in place through the dictionary (optional chaining), never
+            // copied out and written back: a copy would duplicate every peer's arrays.
+            if state.live[roomID]?.peer(peerID) == nil && (state.live[roomID]?.peerCount ?? 0) >= configuration.maxPeersPerRoom {
+                if state.live[roomID]?.peerCount == 0 { state.live[roomID] = nil }
                 throw .roomFull(limit: configuration.maxPeersPerRoom)
             }
-            let result = room.withPeer(peerID, create: true) { $0.apply(batch, arrival: arrival, defaultUserAgent: userAgent) }
+            let result = state.live[roomID]?.withPeer(peerID, create: true) { $0.apply(batch, arrival: arrival, defaultUserAgent: userAgent) } ?? nil
             outcome.accepted = result?.accepted ?? 0
             outcome.duplicates = result?.duplicates ?? 0
-            if room.orderedPeers.allSatisfy({ $0.firstActivity == nil }) {
+            if state.live[roomID]?.orderedPeers.allSatisfy({ $0.firstActivity == nil }) == true {
                 // Nothing timed arrived (no events, no samples): do not open an empty room.
                 state.live[roomID] = nil
                 return outcome
             }
-            if room.endIfEmpty() {
-                state.live[roomID] = nil
-                Self.remember(room, in: &state, limit: configuration.maxEndedRooms)
-            } else {
-                state.live[roomID] = room
-            }
+            endIfEmpty(roomID, in: &state)
             return outcome
         }
     }
@@ -99,16 +95,11 @@ public final class RoomRegistry: Sendable {
     /// when the peer is not in a live room.
     public func leave(roomID: String, peerID: String, arrival: Double) -> IngestOutcome {
         state.withLock { state in
-            guard var room = state.live[roomID], let peer = room.peer(peerID) else { return IngestOutcome() }
+            guard let peer = state.live[roomID]?.peer(peerID) else { return IngestOutcome() }
             var batch = IngestBatch()
             batch.events = [IngestBatch.Event(ts: arrival - (peer.clockOffsetMilliseconds ?? 0), kind: .leave)]
-            let result = room.withPeer(peerID, create: false) { $0.apply(batch, arrival: arrival, defaultUserAgent: nil) }
-            if room.endIfEmpty() {
-                state.live[roomID] = nil
-                Self.remember(room, in: &state, limit: configuration.maxEndedRooms)
-            } else {
-                state.live[roomID] = room
-            }
+            let result = state.live[roomID]?.withPeer(peerID, create: false) { $0.apply(batch, arrival: arrival, defaultUserAgent: nil) } ?? nil
+            endIfEmpty(roomID, in: &state)
             return IngestOutcome(accepted: result?.accepted ?? 0, duplicates: 0, late: 0)
         }
     }
@@ -119,19 +110,20 @@ public final class RoomRegistry: Sendable {
         let cutoff = now - configuration.peerTimeoutSeconds * 1000
         return state.withLock { state in
             var ended: [Room] = []
-            for (id, var room) in state.live {
-                room.expirePeers(silentSince: cutoff)
-                if room.endIfEmpty() {
-                    state.live[id] = nil
-                    ended.append(room)
-                } else {
-                    state.live[id] = room
-                }
+            for id in Array(state.live.keys) {
+                state.live[id]?.expirePeers(silentSince: cutoff)
+                if state.live[id]?.endIfEmpty() == true, let room = state.live.removeValue(forKey: id) { ended.append(room) }
             }
             for room in ended.sorted(by: { ($0.endTime ?? 0) < ($1.endTime ?? 0) }) {
                 Self.remember(room, in: &state, limit: configuration.maxEndedRooms)
             }
             return ended
+        }
+    }
+
+    private func endIfEmpty(_ roomID: String, in state: inout State) {
+        if state.live[roomID]?.endIfEmpty() == true, let room = state.live.removeValue(forKey: roomID) {
+            Self.remember(room, in: &state, limit: configuration.maxEndedRooms)
         }
     }
 
