@@ -55,3 +55,57 @@ struct RoomRecordTests {
         #expect(RoomRecord.percentEncode(text) == expected)
     }
 }
+
+/// The whole record for a small synthetic room: every key, its nesting and order, rounding and nulls.
+struct RoomRecordShapeTests {
+    @Test func recordOfASmallRoomHasTheSpecShape() throws {
+        let registry = RoomRegistry()
+        let t0 = 1_662_250_162_885.0
+        var batch = IngestBatch()
+        batch.sdkVersion = "1.0.0"
+        batch.userAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/102.0.5005.61 Safari/537.36"
+        batch.keys = [("tier", .string("gold")), ("servers", .strings(["sfu-1", "sfu-2"]))]
+        batch.audioDevice = "Mic"
+        batch.userRating = 4
+        batch.events = [.init(ts: t0, kind: .pcCreated, pc: "pc1"), .init(ts: t0 + 900, kind: .connectionState("connected"), pc: "pc1")]
+        func report(_ ts: Double, _ bytes: Double, _ packets: Double, _ lost: Double) -> StatsReport {
+            var report = StatsReport()
+            report.outbound = [OutboundRTP(id: "OA", timestamp: ts, kind: .audio, bytesSent: bytes, packetsSent: packets)]
+            var remote = RemoteInboundRTP(id: "RA", timestamp: ts, kind: .audio)
+            remote.localId = "OA"
+            remote.packetsLost = lost
+            remote.jitter = 0.006
+            remote.roundTripTime = 0.1
+            remote.roundTripTimeMeasurements = 1
+            report.remoteInbound = [remote]
+            return report
+        }
+        batch.samples = [
+            .init(seq: 1, ts: t0 + 1000, pc: "pc1", report: report(t0 + 1000, 0, 0, 0)),
+            .init(seq: 2, ts: t0 + 3000, pc: "pc1", report: report(t0 + 3000, 8000, 100, 2)),
+        ]
+        batch.events.append(.init(ts: t0 + 3000, kind: .leave))
+        _ = try registry.ingest(roomID: "room 1", peerID: "alice", batch: batch, arrival: t0 + 3000, userAgent: nil)
+        let room = try #require(registry.room(id: "room 1"))
+        let json = RoomRecord.json(room, publicURL: "https://stats.example.com")
+        // 8000 bytes over 2 s: 32 kbit/s; loss 2/100 = 2 %; jitter 6 ms; rtt 100 ms.
+        let mos = RoomRecord.round(AudioMOS.mos(rttMilliseconds: 100, jitterBufferMilliseconds: 12, lossPercent: 2), decimals: 2)
+        let score = RoomRecord.round(MediaScore.score(.init(audioLossPercent: 2, rttMilliseconds: 100, jitterMilliseconds: 6)), decimals: 1)
+        func n(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : "\(value)" }
+        let expected = """
+        {"room_url":"https://stats.example.com/v1/rooms/room%201?start=2022-09-04T00%3A09%3A22.885Z","room_id":"room 1",\
+        "start_time":"2022-09-04T00:09:22.885Z","end_time":"2022-09-04T00:09:25.885Z","duration":3,"users":1,\
+        "stats":{"mos":\(n(mos)),"score":\(n(score)),"user":4,"call_setup_time":900,\
+        "audio":{"send":{"bitrate":32,"packet_loss":2,"jitter":6,"rtt":100},"recv":{"bitrate":null,"packet_loss":null,"jitter":null},"bitrate":32,"packet_loss":2,"jitter":6},\
+        "video":{"send":{"bitrate":null,"packet_loss":null,"jitter":null,"rtt":null},"recv":{"bitrate":null,"packet_loss":null,"jitter":null},"bitrate":null,"packet_loss":null,"jitter":null}},\
+        "peers":[{"peer_id":"alice","os":"Linux","os_version":"64-bit","browser":"Chrome","browser_version":"102.0.5005.61",\
+        "location":{"city":null,"country":null,"organization":null},"sdk_version":"1.0.0","start_time":"2022-09-04T00:09:22.885Z","duration":3,\
+        "keys":{"tier":"gold","servers":["sfu-1","sfu-2"]},"features":{"connection_type":null,"media_transport":null},\
+        "stats":{"mos":\(n(mos)),"score":\(n(score)),"call_setup_time":900,\
+        "audio":{"send":{"mos":\(n(mos)),"score":\(n(score)),"bitrate":32,"packet_loss":2,"jitter":6,"rtt":100},"recv":{"mos":null,"score":null,"bitrate":null,"packet_loss":null,"jitter":null},"bitrate":32,"packet_loss":2,"jitter":6},\
+        "video":{"send":{"mos":null,"bitrate":null,"packet_loss":null,"jitter":null,"rtt":null},"recv":{"mos":null,"bitrate":null,"packet_loss":null,"jitter":null},"bitrate":null,"packet_loss":null,"jitter":null}},\
+        "audio_device":"Mic","video_device":null}]}
+        """
+        #expect(json == expected)
+    }
+}
