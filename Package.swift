@@ -18,13 +18,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        .target(name: "RoomstreamHTTP"),
+        // Calendar arithmetic and JSON string quoting shared by the wire and domain layers.
+        .target(name: "RoomstreamBasics"),
+        .target(name: "RoomstreamHTTP", dependencies: ["RoomstreamBasics"]),
         // simdjson (Debian libsimdjson-dev) behind a small C interface.
         .target(name: "CSimdjson", linkerSettings: [.linkedLibrary("simdjson")]),
         // zlib (Debian zlib1g-dev) for gzip request bodies.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The domain: rooms, peers, figures, room records. No I/O; time is passed in.
-        .target(name: "RoomstreamCore"),
+        .target(name: "RoomstreamCore", dependencies: ["RoomstreamBasics"]),
         // Request bodies → domain values (simdjson), with field-naming validation errors.
         .target(name: "RoomstreamIngest", dependencies: ["CSimdjson", "CZlib", "RoomstreamCore"]),
         .target(
@@ -52,6 +54,7 @@ let package = Package(
         .executableTarget(name: "roomstream-fuzz-ingest", dependencies: ["RoomstreamCore", "RoomstreamIngest"]),
         // Blocking raw-socket client and polling helpers shared by the socket tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "RoomstreamBasicsTests", dependencies: ["RoomstreamBasics"]),
         .testTarget(name: "RoomstreamHTTPTests", dependencies: ["RoomstreamHTTP"]),
         .testTarget(name: "RoomstreamCoreTests", dependencies: ["RoomstreamCore"]),
         .testTarget(name: "RoomstreamIngestTests", dependencies: ["RoomstreamIngest", "RoomstreamCore"]),

@@ -36,6 +36,27 @@ struct PeerConnectionTracker: Sendable {
         if streams[id] != nil || streams.count < Self.maxStreams { streams[id] = counters }
     }
 
+    /// Stores a stream's new counters and returns its previous ones when they start a valid
+    /// interval (the timestamp advanced); nil for a new stream or a repeated report.
+    private mutating func advance(_ id: String, to current: Counters) -> Counters? {
+        guard let previous = streams[id] else {
+            remember(id, current)
+            return nil
+        }
+        guard current.timestamp > previous.timestamp else { return nil }
+        streams[id] = current
+        return previous
+    }
+
+    /// Δbytes and Δpackets of an interval; nil when a counter is missing, went down (a new
+    /// baseline: the interval counts nothing), or no packet flowed (the stream was not active).
+    private static func deltas(bytes: Double?, packets: Double?, since previous: Counters) -> (Double, Double)? {
+        guard let bytes, let packets, let previousBytes = Counters.known(previous.bytes), let previousPackets = Counters.known(previous.packets),
+              bytes >= previousBytes, packets >= previousPackets, packets > previousPackets
+        else { return nil }
+        return (bytes - previousBytes, packets - previousPackets)
+    }
+
     /// One slot per kind × direction: index `kind.rawValue * 2 + direction.rawValue`.
     static func slot(_ kind: MediaKind, _ direction: MediaDirection) -> Int { kind.rawValue * 2 + direction.rawValue }
 
@@ -48,22 +69,12 @@ struct PeerConnectionTracker: Sendable {
         // outbound-rtp: send bitrate; remember each stream's Δpackets for send loss, jitter, rtt.
         var sentInInterval: [String: (packets: Double, kind: MediaKind)] = [:]
         for stream in report.outbound {
-            let current = Counters(timestamp: stream.timestamp, bytes: stream.bytesSent, packets: stream.packetsSent)
-            guard let previous = streams[stream.id] else {
-                remember(stream.id, current)
-                continue
-            }
-            guard stream.timestamp > previous.timestamp else { continue }
-            streams[stream.id] = current
-            guard let bytes = stream.bytesSent, let packets = stream.packetsSent,
-                  let previousBytes = Counters.known(previous.bytes), let previousPackets = Counters.known(previous.packets),
-                  bytes >= previousBytes, packets >= previousPackets  // a counter going down starts a new baseline
+            guard let previous = advance(stream.id, to: Counters(timestamp: stream.timestamp, bytes: stream.bytesSent, packets: stream.packetsSent)),
+                  let (deltaBytes, deltaPackets) = Self.deltas(bytes: stream.bytesSent, packets: stream.packetsSent, since: previous)
             else { continue }
-            let deltaPackets = packets - previousPackets
-            guard deltaPackets > 0 else { continue }
             let slot = Self.slot(stream.kind, .send)
             contributions[slot].cover(start: previous.timestamp, end: stream.timestamp)
-            contributions[slot].bytes += bytes - previousBytes
+            contributions[slot].bytes += deltaBytes
             if let mime = report.codec(stream.codecId)?.mimeType { contributions[slot].codecMimeType = mime }
             sentInInterval[stream.id] = (deltaPackets, stream.kind)
         }
@@ -103,21 +114,12 @@ struct PeerConnectionTracker: Sendable {
             let current = Counters(
                 timestamp: stream.timestamp, bytes: stream.bytesReceived, packets: stream.packetsReceived,
                 lost: stream.packetsLost, jitterBufferDelay: stream.jitterBufferDelay, jitterBufferEmitted: stream.jitterBufferEmittedCount)
-            guard let previous = streams[stream.id] else {
-                remember(stream.id, current)
-                continue
-            }
-            guard stream.timestamp > previous.timestamp else { continue }
-            streams[stream.id] = current
-            guard let bytes = stream.bytesReceived, let packets = stream.packetsReceived,
-                  let previousBytes = Counters.known(previous.bytes), let previousPackets = Counters.known(previous.packets),
-                  bytes >= previousBytes, packets >= previousPackets
+            guard let previous = advance(stream.id, to: current),
+                  let (deltaBytes, deltaPackets) = Self.deltas(bytes: stream.bytesReceived, packets: stream.packetsReceived, since: previous)
             else { continue }
-            let deltaPackets = packets - previousPackets
-            guard deltaPackets > 0 else { continue }
             let slot = Self.slot(stream.kind, .recv)
             contributions[slot].cover(start: previous.timestamp, end: stream.timestamp)
-            contributions[slot].bytes += bytes - previousBytes
+            contributions[slot].bytes += deltaBytes
             if let lost = stream.packetsLost, let previousLost = Counters.known(previous.lost) {
                 let deltaLost = max(0, lost - previousLost)
                 contributions[slot].lost += deltaLost

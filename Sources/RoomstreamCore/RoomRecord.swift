@@ -1,3 +1,5 @@
+@_exported import RoomstreamBasics
+
 /// Builds the data-stream room record (room-record.md, format v1): the same keys, nesting,
 /// units and rounding, `null` for every unknown value, the same schema for every element.
 public enum RoomRecord {
@@ -156,8 +158,7 @@ public enum ISO8601Milliseconds {
         let millisTotal = Int(epochMilliseconds.rounded(.toNearestOrAwayFromZero))
         let seconds = millisTotal >= 0 ? millisTotal / 1000 : (millisTotal - 999) / 1000
         let millis = millisTotal - seconds * 1000
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
+        let (days, secondOfDay) = CivilDate.split(epochSeconds: seconds)
         let (year, month, day) = CivilDate.from(daysSinceEpoch: days)
         func pad(_ n: Int, _ width: Int) -> String {
             let digits = String(n)
@@ -184,29 +185,5 @@ public enum ISO8601Milliseconds {
               (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60 else { return nil }
         let days = CivilDate.daysSinceEpoch(year: year, month: month, day: day)
         return Double(((days * 24 + hour) * 60 + minute) * 60 + second) * 1000 + Double(millis)
-    }
-}
-
-/// Proleptic Gregorian calendar arithmetic (Howard Hinnant's algorithms).
-public enum CivilDate {
-    public static func from(daysSinceEpoch: Int) -> (year: Int, month: Int, day: Int) {
-        let z = daysSinceEpoch + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    public static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 }

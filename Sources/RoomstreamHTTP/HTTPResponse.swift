@@ -1,3 +1,5 @@
+@_exported import RoomstreamBasics
+
 /// An HTTP status code with its reason phrase (RFC 9110 §15).
 public struct HTTPStatus: Hashable, Sendable {
     public var code: Int
@@ -70,28 +72,5 @@ public struct HTTPResponse: Sendable {
 
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
-    }
-}
-
-/// Minimal JSON string quoting (RFC 8259 §7) for hand-built bodies.
-public enum JSONString {
-    public static func quote(_ string: String) -> String {
-        var out = "\""
-        out.reserveCapacity(string.utf8.count + 2)
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-        return out
     }
 }

@@ -2,14 +2,6 @@
 import Testing
 
 struct HTTPResponseTests {
-    @Test(arguments: [
-        ("plain", "\"plain\""), ("a\"b", "\"a\\\"b\""), ("back\\slash", "\"back\\\\slash\""),
-        ("line\nbreak\r\t", "\"line\\nbreak\\r\\t\""), ("\u{1}", "\"\\u0001\""), ("✓ é", "\"✓ é\""),
-    ])
-    func jsonQuoting(_ input: String, _ expected: String) {
-        #expect(JSONString.quote(input) == expected)
-    }
-
     @Test func errorShape() {
         let response = HTTPResponse.error(.notFound, code: "not_found", message: "no \"room\"")
         #expect(response.status.code == 404)
