@@ -50,6 +50,8 @@ let package = Package(
         ),
         // `make bench`: decode+apply timing against JSONDecoder, memory per peer.
         .executableTarget(name: "roomstream-bench", dependencies: ["CSimdjson", "RoomstreamCore", "RoomstreamIngest"]),
+        // libFuzzer target for the HTTP parser (`make fuzz`); a corpus replayer otherwise.
+        .executableTarget(name: "roomstream-fuzz-http", dependencies: ["RoomstreamHTTP"]),
         // libFuzzer target for the ingest decode path (`make fuzz`); a corpus replayer otherwise.
         .executableTarget(name: "roomstream-fuzz-ingest", dependencies: ["RoomstreamCore", "RoomstreamIngest"]),
         // Blocking raw-socket client and polling helpers shared by the socket tests.

@@ -1,8 +1,10 @@
-// libFuzzer entry point for the HTTP/1.1 request parser. Built by scripts/fuzz.sh together with
-// the sources of Sources/RoomstreamHTTP as one module (`make fuzz`), never by `swift build`.
+// libFuzzer target for the HTTP/1.1 request parser (`make fuzz`), built like
+// roomstream-fuzz-ingest: with -DFUZZING it hands control to libFuzzer's driver; built
+// normally it replays the files it is given.
 //
 // Beyond "never crash", it checks a differential property: feeding the input whole and in
 // chunks of a size taken from the input must give the same requests and the same error.
+import RoomstreamHTTP
 
 func summarize(_ bytes: UnsafeBufferPointer<UInt8>, chunkSize: Int, limits: HTTPParserLimits) -> [String] {
     var parser = HTTPRequestParser(limits: limits)
@@ -30,14 +32,42 @@ func summarize(_ bytes: UnsafeBufferPointer<UInt8>, chunkSize: Int, limits: HTTP
     return outcomes
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzHTTPParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    // SAFETY: libFuzzer guarantees `data` points to `size` readable bytes for this call.
-    let bytes = UnsafeBufferPointer(start: data, count: size)
+/// The differential check on one input.
+func fuzzHTTPParser(_ bytes: UnsafeBufferPointer<UInt8>) {
     let limits = HTTPParserLimits(maxRequestLineBytes: 256, maxHeaderBytes: 1024, maxHeaderFields: 16, maxBodyBytes: 2048, maxChunkLineBytes: 64, maxChunkFramingBytes: 512)
-    let whole = summarize(bytes, chunkSize: max(size, 1), limits: limits)
-    let chunkSize = size > 0 ? Int(bytes[0] % 7) + 1 : 1
+    let whole = summarize(bytes, chunkSize: max(bytes.count, 1), limits: limits)
+    let chunkSize = bytes.isEmpty ? 1 : Int(bytes[0] % 7) + 1
     let chunked = summarize(bytes, chunkSize: chunkSize, limits: limits)
     precondition(whole == chunked, "feeding in chunks of \(chunkSize) changed the outcome:\n\(whole)\n\(chunked)")
-    return 0
 }
+
+#if FUZZING
+/// libFuzzer's driver, from libclang_rt.fuzzer_no_main (linked by scripts/fuzz.sh).
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+#endif
+
+@main
+struct FuzzHTTP {
+    static func main() throws {
+        #if FUZZING
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        // SAFETY: libFuzzer passes `size` readable bytes at `data` for the duration of the callback.
+        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+            fuzzHTTPParser(UnsafeBufferPointer(start: data, count: size))
+            return 0
+        })
+        #else
+        for path in CommandLine.arguments.dropFirst() {
+            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+            bytes.withUnsafeBufferPointer { fuzzHTTPParser($0) }
+            print("ok \(path)")
+        }
+        #endif
+    }
+}
+
+import Foundation
