@@ -27,6 +27,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The domain: rooms, peers, figures, room records. No I/O; time is passed in.
         .target(name: "RoomstreamCore", dependencies: ["RoomstreamBasics"]),
+        // Data streams: windows, seal scheduling, stream definitions (issue 4, in progress).
+        .target(name: "RoomstreamStreams", dependencies: ["RoomstreamCore"]),
         // Request bodies → domain values (simdjson), with field-naming validation errors.
         .target(name: "RoomstreamIngest", dependencies: ["CSimdjson", "CZlib", "RoomstreamCore"]),
         .target(
@@ -59,6 +61,7 @@ let package = Package(
         .testTarget(name: "RoomstreamBasicsTests", dependencies: ["RoomstreamBasics"]),
         .testTarget(name: "RoomstreamHTTPTests", dependencies: ["RoomstreamHTTP"]),
         .testTarget(name: "RoomstreamCoreTests", dependencies: ["RoomstreamCore"]),
+        .testTarget(name: "RoomstreamStreamsTests", dependencies: ["RoomstreamStreams", "RoomstreamCore"]),
         .testTarget(name: "RoomstreamIngestTests", dependencies: ["RoomstreamIngest", "RoomstreamCore"]),
         .testTarget(name: "RoomstreamServerTests", dependencies: ["RoomstreamServer", "RoomstreamHTTP", "TestSupport"]),
         .testTarget(
