@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Calendar arithmetic and JSON string quoting shared by the wire and domain layers.
@@ -28,7 +29,7 @@ let package = Package(
         // The domain: rooms, peers, figures, room records. No I/O; time is passed in.
         .target(name: "RoomstreamCore", dependencies: ["RoomstreamBasics"]),
         // Data streams: windows, seal scheduling, stream definitions (issue 4, in progress).
-        .target(name: "RoomstreamStreams", dependencies: ["RoomstreamCore"]),
+        .target(name: "RoomstreamStreams", dependencies: ["RoomstreamCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         // Request bodies → domain values (simdjson), with field-naming validation errors.
         .target(name: "RoomstreamIngest", dependencies: ["CSimdjson", "CZlib", "RoomstreamCore"]),
         .target(
@@ -61,7 +62,10 @@ let package = Package(
         .testTarget(name: "RoomstreamBasicsTests", dependencies: ["RoomstreamBasics"]),
         .testTarget(name: "RoomstreamHTTPTests", dependencies: ["RoomstreamHTTP"]),
         .testTarget(name: "RoomstreamCoreTests", dependencies: ["RoomstreamCore"]),
-        .testTarget(name: "RoomstreamStreamsTests", dependencies: ["RoomstreamStreams", "RoomstreamCore"]),
+        .testTarget(
+            name: "RoomstreamStreamsTests",
+            dependencies: ["RoomstreamStreams", "RoomstreamCore", "RoomstreamIngest", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "RoomstreamIngestTests", dependencies: ["RoomstreamIngest", "RoomstreamCore"]),
         .testTarget(name: "RoomstreamServerTests", dependencies: ["RoomstreamServer", "RoomstreamHTTP", "TestSupport"]),
         .testTarget(

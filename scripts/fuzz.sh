@@ -16,7 +16,7 @@ no_main=$(find "$(dirname "$(dirname "$swiftc_path")")/lib/clang" -name 'libclan
 [ -n "$no_main" ] || { echo "libclang_rt.fuzzer_no_main not found in the Swift toolchain" >&2; exit 1; }
 flags=(-c release --scratch-path "$out/swiftpm"
   -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp -Xswiftc -DFUZZING
-  -Xcc -fsanitize=fuzzer-no-link,address -Xcxx -fsanitize=fuzzer-no-link,address -Xlinker "$no_main")
+  -Xcc -fsanitize=fuzzer-no-link,address -Xcxx -fsanitize=fuzzer-no-link,address -Xlinker "$no_main" -Xlinker -lstdc++)
 swift build "${flags[@]}" --product roomstream-fuzz-http
 swift build "${flags[@]}" --product roomstream-fuzz-ingest
 

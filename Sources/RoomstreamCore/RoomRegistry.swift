@@ -146,6 +146,36 @@ public final class RoomRegistry: Sendable {
         }
     }
 
+    /// Ended rooms whose end time is in `[from, to)` (service-clock epoch ms), by end time.
+    public func endedRooms(endingFrom from: Double, to: Double) -> [Room] {
+        state.withLock { state in
+            state.endedByID.values.flatMap { $0 }.filter { ($0.endTime ?? -1) >= from && ($0.endTime ?? -1) < to }
+                .sorted { ($0.endTime ?? 0, $0.instance) < ($1.endTime ?? 0, $1.instance) }
+        }
+    }
+
+    /// Drops ended rooms that ended before `time`: every data stream has sealed them.
+    @discardableResult
+    public func releaseEndedRooms(endedBefore time: Double) -> Int {
+        state.withLock { state in
+            var released = 0
+            for id in Array(state.endedByID.keys) {
+                let before = state.endedByID[id]?.count ?? 0
+                state.endedByID[id]?.removeAll { ($0.endTime ?? 0) < time }
+                let after = state.endedByID[id]?.count ?? 0
+                released += before - after
+                if after == 0 { state.endedByID[id] = nil }
+            }
+            guard released > 0 else { return 0 }
+            state.endedCount -= released
+            state.endedOrder = state.endedOrder[state.endedOrderStart...].filter { entry in
+                state.endedByID[entry.id]?.contains { $0.instance == entry.instance } ?? false
+            }
+            state.endedOrderStart = 0
+            return released
+        }
+    }
+
     public var liveRooms: [Room] { state.withLock { Array($0.live.values) } }
     public var endedRooms: [Room] { state.withLock { $0.endedByID.values.flatMap { $0 } } }
     public var droppedEndedRooms: Int { state.withLock { $0.droppedEndedRooms } }

@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a file so that after a crash it is either absent or complete: write `name.tmp`,
+/// fsync it, rename it over `name`, fsync the directory.
+public final class DurableFile {
+    public let path: String
+    private let temporaryPath: String
+    private var fd: Int32
+    public private(set) var bytesWritten = 0
+
+    public init(path: String) throws(StreamError) {
+        self.path = path
+        self.temporaryPath = path + ".tmp"
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io(operation: "open", path: temporaryPath, errno: errno) }
+    }
+
+    public func write(_ bytes: some Collection<UInt8>) throws(StreamError) {
+        let array = Array(bytes)
+        var offset = 0
+        while offset < array.count {
+            // SAFETY: write(2) reads the array only during the call.
+            let written = array.withUnsafeBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return Glibc.write(fd, base + offset, buffer.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw .io(operation: "write", path: temporaryPath, errno: errno)
+            }
+            offset += written
+        }
+        bytesWritten += array.count
+    }
+
+    /// Makes the file durable under its final name.
+    public func commit() throws(StreamError) {
+        guard fd >= 0 else { return }
+        guard fsync(fd) == 0 else { throw .io(operation: "fsync", path: temporaryPath, errno: errno) }
+        guard close(fd) == 0 else { throw .io(operation: "close", path: temporaryPath, errno: errno) }
+        fd = -1
+        guard rename(temporaryPath, path) == 0 else { throw .io(operation: "rename", path: path, errno: errno) }
+        try Self.syncDirectory(of: path)
+    }
+
+    /// fsync of the directory makes the rename itself durable.
+    public static func syncDirectory(of path: String) throws(StreamError) {
+        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let dirfd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dirfd >= 0 else { throw .io(operation: "open directory", path: directory, errno: errno) }
+        defer { close(dirfd) }
+        guard fsync(dirfd) == 0 else { throw .io(operation: "fsync directory", path: directory, errno: errno) }
+    }
+
+    /// Creates `path` and its parents.
+    public static func makeDirectories(_ path: String) throws(StreamError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw .io(operation: "mkdir", path: current, errno: errno)
+            }
+        }
+    }
+
+    deinit {
+        if fd >= 0 {
+            close(fd)
+            unlink(temporaryPath)
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Crypto
+import RoomstreamCore
+
+/// Seals a window: the rooms that ended in it, as one JSON array (room-record.md), optionally
+/// gzip, written durably to the spool. Rooms are encoded one at a time, so memory holds one
+/// room's JSON (plus the compressor's window), not the whole file.
+public enum Sealer {
+    public static func seal(
+        rooms: [Room], window: StreamWindow, definition: StreamDefinition, spoolDirectory: String,
+        publicURL: String, now: Double
+    ) throws(StreamError) -> SealedFile {
+        try DurableFile.makeDirectories(spoolDirectory)
+        let gzip = definition.compression == .gzip
+        let spoolName = "\(definition.id)_\(window)" + (gzip ? ".json.gz" : ".json")
+        let file = try DurableFile(path: "\(spoolDirectory)/\(spoolName)")
+        var hasher = SHA256()
+        let compressor = gzip ? try GzipCompressor() : nil
+        func emit(_ text: String, finish: Bool = false) throws(StreamError) {
+            var bytes = Array(text.utf8)
+            if let compressor { bytes = try compressor.compress(bytes, finish: finish) }
+            hasher.update(data: bytes)
+            try file.write(bytes)
+        }
+        try emit("[")
+        for (index, room) in rooms.enumerated() {
+            try emit((index > 0 ? ",\n" : "\n") + RoomRecord.json(room, publicURL: publicURL))
+        }
+        try emit(rooms.isEmpty ? "]\n" : "\n]\n", finish: true)
+        let bytes = file.bytesWritten
+        try file.commit()
+        return SealedFile(
+            stream: definition.id, windowStart: window.start, windowEnd: window.end, key: definition.key(for: window),
+            spoolName: spoolName, rooms: rooms.count, bytes: bytes,
+            sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined(), gzip: gzip,
+            state: .sealed, attempts: 0, lastError: nil, sealedAt: now, uploadedAt: nil)
+    }
+}
+
+import Foundation

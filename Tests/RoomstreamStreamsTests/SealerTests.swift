@@ -1,0 +1,69 @@
+import Crypto
+import Foundation
+import RoomstreamCore
+import RoomstreamIngest
+import RoomstreamStreams
+import Testing
+
+struct SealerTests {
+    static func rooms(count: Int, endingAt t0: Double) throws -> RoomRegistry {
+        let registry = RoomRegistry()
+        for index in 0..<count {
+            var report = StatsReport()
+            report.outbound = [OutboundRTP(id: "o", timestamp: t0, kind: .audio, bytesSent: 0, packetsSent: 0)]
+            var batch = IngestBatch()
+            batch.samples = [.init(seq: 1, ts: t0 + Double(index), pc: "pc", report: report)]
+            batch.events = [.init(ts: t0 + Double(index) + 10, kind: .leave)]
+            _ = try registry.ingest(roomID: "room-\(index)", peerID: "p", batch: batch, arrival: t0 + Double(index) + 10, userAgent: nil)
+        }
+        return registry
+    }
+
+    static func temporaryDirectory() -> String { NSTemporaryDirectory() + "roomstream-seal-\(UUID().uuidString)" }
+
+    static let t0 = 1_662_250_162_885.0
+
+    @Test(arguments: [StreamCompression.none, .gzip])
+    func sealedFileIsTheJSONArrayOfTheWindowsRooms(_ compression: StreamCompression) throws {
+        let registry = try Self.rooms(count: 3, endingAt: Self.t0)
+        let window = StreamWindow.containing(Self.t0, intervalMinutes: 60)
+        let definition = StreamDefinition(id: "hourly", compression: compression, destination: .directory(path: "unused"))
+        let rooms = registry.endedRooms(endingFrom: Double(window.start), to: Double(window.end))
+        let spool = Self.temporaryDirectory()
+        let sealed = try Sealer.seal(rooms: rooms, window: window, definition: definition, spoolDirectory: spool, publicURL: "http://x", now: Self.t0)
+        let stored = try Data(contentsOf: URL(fileURLWithPath: "\(spool)/\(sealed.spoolName)"))
+        #expect(stored.count == sealed.bytes)
+        #expect(sealed.sha256 == SHA256.hash(data: stored).map { String(format: "%02x", $0) }.joined())
+        #expect(sealed.rooms == 3)
+        #expect(sealed.key == "dt=2022-09-04/hourly_20220904T0000Z_20220904T0100Z.json" + (compression == .gzip ? ".gz" : ""))
+        let json = compression == .gzip ? Data(try Gzip.decompress(Array(stored), maxOutputBytes: 1 << 24)) : stored
+        let array = try #require(try JSONSerialization.jsonObject(with: json) as? [[String: Any]])
+        #expect(array.map { $0["room_id"] as? String } == ["room-0", "room-1", "room-2"])
+        // Byte for byte what the room query shows (without "state").
+        let first = try JSONSerialization.jsonObject(with: Data(RoomRecord.json(rooms[0], publicURL: "http://x").utf8)) as? NSDictionary
+        #expect((array[0] as NSDictionary) == first)
+        #expect(!FileManager.default.fileExists(atPath: "\(spool)/\(sealed.spoolName).tmp"))
+    }
+
+    @Test func emptyWindowGivesAnEmptyArray() throws {
+        let window = StreamWindow.containing(Self.t0, intervalMinutes: 5)
+        let spool = Self.temporaryDirectory()
+        let sealed = try Sealer.seal(rooms: [], window: window, definition: StreamDefinition(id: "s", destination: .directory(path: "x")), spoolDirectory: spool, publicURL: "http://x", now: Self.t0)
+        let text = try String(contentsOfFile: "\(spool)/\(sealed.spoolName)", encoding: .utf8)
+        #expect(text == "[]\n")
+        #expect(sealed.rooms == 0)
+    }
+
+    @Test func directoryStorePutsUnderTheKeyAndOverwritesOnRetry() throws {
+        let root = Self.temporaryDirectory()
+        let source = Self.temporaryDirectory() + ".json"
+        try Data("[1]".utf8).write(to: URL(fileURLWithPath: source))
+        let store = DirectoryStore(root: root)
+        try store.put(key: "dt=2022-09-04/s_1.json", from: source)
+        try Data("[2]".utf8).write(to: URL(fileURLWithPath: source))
+        try store.put(key: "dt=2022-09-04/s_1.json", from: source)
+        #expect(try String(contentsOfFile: "\(root)/dt=2022-09-04/s_1.json", encoding: .utf8) == "[2]")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(root)/dt=2022-09-04") == ["s_1.json"])
+        #expect(throws: StreamError.self) { try store.put(key: "k", from: "/nonexistent") }
+    }
+}
