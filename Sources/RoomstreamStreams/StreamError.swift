@@ -6,11 +6,13 @@ import Glibc
 public enum StreamError: Error, Equatable, Sendable, CustomStringConvertible {
     case io(operation: String, path: String, errno: Int32)
     case compression(String)
+    case unsupported(String)
 
     public var description: String {
         switch self {
         case .io(let operation, let path, let code): "\(operation) \(path): \(String(cString: strerror(code))) (errno \(code))"
         case .compression(let detail): "gzip: \(detail)"
+        case .unsupported(let detail): detail
         }
     }
 }

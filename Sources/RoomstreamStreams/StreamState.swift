@@ -1,0 +1,48 @@
+import Foundation
+
+/// What a stream remembers across restarts (`<data>/streams/<id>/state.json`, written durably).
+public struct StreamState: Codable, Sendable, Equatable {
+    /// End of the last sealed window (epoch ms); nil before the first seal.
+    public var lastSealedWindowEnd: Int64?
+    /// Files not yet pruned, oldest first.
+    public var files: [SealedFile] = []
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case lastSealedWindowEnd = "last_sealed_window_end"
+        case files
+    }
+
+    public static func load(from path: String) throws -> StreamState? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try JSONDecoder().decode(StreamState.self, from: data)
+    }
+
+    public func save(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try DurableFile.makeDirectories(path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
+        let file = try DurableFile(path: path)
+        try file.write(Array(try encoder.encode(self)))
+        try file.commit()
+    }
+}
+
+/// Retry delays: exponential from 1 s, capped (5 min by default), with ±20 % jitter so many
+/// files failing together do not retry in lockstep.
+public struct Backoff: Sendable, Equatable {
+    public var base: Double = 1
+    public var cap: Double = 300
+
+    public init(base: Double = 1, cap: Double = 300) {
+        self.base = base
+        self.cap = cap
+    }
+
+    /// Seconds to wait after `attempts` failed attempts; `unit` in [0, 1) supplies the jitter.
+    public func delay(afterAttempts attempts: Int, unit: Double) -> Double {
+        let exponential = min(cap, base * pow(2, Double(max(0, attempts - 1))))
+        return exponential * (0.8 + 0.4 * unit)
+    }
+}

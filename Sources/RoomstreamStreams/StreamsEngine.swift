@@ -1,0 +1,201 @@
+import Foundation
+import RoomstreamCore
+import Synchronization
+
+/// Runs every configured stream: seals due windows from the registry's ended rooms, delivers
+/// the files, retries failures with backoff, persists state, prunes delivered files after the
+/// retention period, and releases rooms every stream has sealed. `tick(now:)` does one round;
+/// the app calls it from a Dispatch timer. State reads (status endpoints) take the lock briefly.
+public final class StreamsEngine: Sendable {
+    public struct Configuration: Sendable {
+        public var dataDirectory: String
+        public var peerTimeoutSeconds: Double
+        public var graceSeconds: Double = 10
+        public var retentionSeconds: Double = 7 * 86_400
+        public var publicURL: String
+        public var backoff = Backoff()
+
+        public init(dataDirectory: String, peerTimeoutSeconds: Double, publicURL: String) {
+            self.dataDirectory = dataDirectory
+            self.peerTimeoutSeconds = peerTimeoutSeconds
+            self.publicURL = publicURL
+        }
+    }
+
+    /// One stream's live status, as `GET /v1/streams/{id}` shows it.
+    public struct Status: Sendable {
+        public var definition: StreamDefinition
+        public var lastSealedWindow: StreamWindow?
+        public var nextSealTime: Int64
+        public var files: [SealedFile]
+        public var lastError: String?
+    }
+
+    struct Runtime: Sendable {
+        var definition: StreamDefinition
+        var scheduler: SealScheduler
+        var state: StreamState
+        var nextAttempt: [String: Double] = [:]
+        var lastError: String?
+    }
+
+    public let configuration: Configuration
+    private let registry: RoomRegistry
+    private let streams: Mutex<[Runtime]>
+    private let onEvent: @Sendable (String, [String: String]) -> Void
+
+    /// Loads each stream's state; a stream without state starts with the window containing `now`.
+    public init(definitions: [StreamDefinition], registry: RoomRegistry, configuration: Configuration, now: Double,
+                onEvent: @escaping @Sendable (String, [String: String]) -> Void = { _, _ in }) throws {
+        self.configuration = configuration
+        self.registry = registry
+        self.onEvent = onEvent
+        var runtimes: [Runtime] = []
+        for definition in definitions {
+            let state = try StreamState.load(from: Self.statePath(configuration.dataDirectory, definition.id)) ?? StreamState()
+            let scheduler: SealScheduler
+            if let end = state.lastSealedWindowEnd {
+                let length = Int64(definition.intervalMinutes) * 60_000
+                scheduler = SealScheduler(intervalMinutes: definition.intervalMinutes, peerTimeoutSeconds: configuration.peerTimeoutSeconds,
+                                          graceSeconds: configuration.graceSeconds, after: StreamWindow(start: end - length, end: end))
+            } else {
+                scheduler = SealScheduler(intervalMinutes: definition.intervalMinutes, peerTimeoutSeconds: configuration.peerTimeoutSeconds,
+                                          graceSeconds: configuration.graceSeconds, firstWindowContaining: now)
+            }
+            runtimes.append(Runtime(definition: definition, scheduler: scheduler, state: state))
+        }
+        self.streams = Mutex(runtimes)
+    }
+
+    static func statePath(_ data: String, _ id: String) -> String { "\(data)/streams/\(id)/state.json" }
+    func spoolDirectory(_ id: String) -> String { "\(configuration.dataDirectory)/streams/\(id)/spool" }
+
+    public var statuses: [Status] {
+        streams.withLock { runtimes in
+            runtimes.map { runtime in
+                Status(
+                    definition: runtime.definition,
+                    lastSealedWindow: runtime.state.lastSealedWindowEnd.map {
+                        StreamWindow(start: $0 - Int64(runtime.definition.intervalMinutes) * 60_000, end: $0)
+                    },
+                    nextSealTime: runtime.scheduler.nextSealTime, files: runtime.state.files, lastError: runtime.lastError)
+            }
+        }
+    }
+
+    public func status(of id: String) -> Status? { statuses.first { $0.definition.id == id } }
+
+    /// The spool path of a file, when it is still kept.
+    public func spoolPath(stream id: String, file name: String) -> (path: String, file: SealedFile)? {
+        streams.withLock { runtimes in
+            guard let runtime = runtimes.first(where: { $0.definition.id == id }),
+                  let file = runtime.state.files.first(where: { $0.spoolName == name }) else { return nil }
+            return ("\(spoolDirectory(id))/\(name)", file)
+        }
+    }
+
+    /// Makes a failed or pending file's next delivery attempt happen at the next tick.
+    public func retryNow(stream id: String, file name: String) -> Bool {
+        streams.withLock { runtimes in
+            guard let index = runtimes.firstIndex(where: { $0.definition.id == id }),
+                  runtimes[index].state.files.contains(where: { $0.spoolName == name && $0.state != .uploaded }) else { return false }
+            runtimes[index].nextAttempt[name] = 0
+            return true
+        }
+    }
+
+    /// One round: seal what is due, deliver what is pending, prune, release rooms.
+    public func tick(now: Double) {
+        streams.withLock { runtimes in
+            for index in runtimes.indices {
+                sealDue(&runtimes[index], now: now)
+                deliverPending(&runtimes[index], now: now)
+                prune(&runtimes[index], now: now)
+            }
+            // Rooms ending before every stream's next window are in every stream's files.
+            if let oldestOpen = runtimes.map({ Double($0.scheduler.nextWindow.start) }).min() {
+                registry.releaseEndedRooms(endedBefore: oldestOpen)
+            }
+        }
+    }
+
+    private func sealDue(_ runtime: inout Runtime, now: Double) {
+        guard !runtime.definition.paused else { return }
+        for window in runtime.scheduler.due(now: now, limit: 1000) {
+            let rooms = registry.endedRooms(endingFrom: Double(window.start), to: Double(window.end))
+            if rooms.isEmpty && !runtime.definition.writeEmpty {
+                runtime.scheduler.sealed(window)
+                runtime.state.lastSealedWindowEnd = window.end
+                continue
+            }
+            do {
+                let file = try Sealer.seal(rooms: rooms, window: window, definition: runtime.definition,
+                                           spoolDirectory: spoolDirectory(runtime.definition.id), publicURL: configuration.publicURL, now: now)
+                runtime.state.files.append(file)
+                runtime.scheduler.sealed(window)
+                runtime.state.lastSealedWindowEnd = window.end
+                try runtime.state.save(to: Self.statePath(configuration.dataDirectory, runtime.definition.id))
+                onEvent("sealed", ["stream": runtime.definition.id, "window": "\(window)", "rooms": "\(rooms.count)", "bytes": "\(file.bytes)"])
+            } catch {
+                // The window stays due: it is sealed again on the next tick, never skipped.
+                runtime.lastError = "seal \(window): \(error)"
+                onEvent("seal failed", ["stream": runtime.definition.id, "window": "\(window)", "error": "\(error)"])
+                return
+            }
+        }
+    }
+
+    private func deliverPending(_ runtime: inout Runtime, now: Double) {
+        var changed = false
+        for index in runtime.state.files.indices where runtime.state.files[index].state != .uploaded {
+            let name = runtime.state.files[index].spoolName
+            guard now >= runtime.nextAttempt[name, default: 0] else { continue }
+            runtime.state.files[index].attempts += 1
+            changed = true
+            do {
+                switch runtime.definition.destination {
+                case .directory(let path):
+                    try DirectoryStore(root: path).put(key: runtime.state.files[index].key, from: "\(spoolDirectory(runtime.definition.id))/\(name)")
+                case .s3:
+                    throw StreamError.unsupported("S3 delivery is not available in this version")
+                }
+                runtime.state.files[index].state = .uploaded
+                runtime.state.files[index].uploadedAt = now
+                runtime.state.files[index].lastError = nil
+                runtime.nextAttempt[name] = nil
+                onEvent("delivered", ["stream": runtime.definition.id, "key": runtime.state.files[index].key])
+            } catch {
+                let attempts = runtime.state.files[index].attempts
+                runtime.state.files[index].state = .retrying
+                runtime.state.files[index].lastError = "\(error)"
+                runtime.lastError = "deliver \(runtime.state.files[index].key): \(error)"
+                runtime.nextAttempt[name] = now + configuration.backoff.delay(afterAttempts: attempts, unit: Double.random(in: 0..<1)) * 1000
+                onEvent("delivery failed", ["stream": runtime.definition.id, "key": runtime.state.files[index].key, "attempts": "\(attempts)", "error": "\(error)"])
+            }
+        }
+        if changed { save(runtime) }
+    }
+
+    /// Delivered files are kept in the spool for the retention period (BI tools may fetch them
+    /// here), then deleted; undelivered files are never deleted.
+    private func prune(_ runtime: inout Runtime, now: Double) {
+        let cutoff = now - configuration.retentionSeconds * 1000
+        let expired = runtime.state.files.filter { $0.state == .uploaded && ($0.uploadedAt ?? now) < cutoff }
+        guard !expired.isEmpty else { return }
+        for file in expired { unlink("\(spoolDirectory(runtime.definition.id))/\(file.spoolName)") }
+        runtime.state.files.removeAll { file in expired.contains { $0.spoolName == file.spoolName } }
+        save(runtime)
+    }
+
+    private func save(_ runtime: Runtime) {
+        do {
+            try runtime.state.save(to: Self.statePath(configuration.dataDirectory, runtime.definition.id))
+        } catch {
+            onEvent("state save failed", ["stream": runtime.definition.id, "error": "\(error)"])
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

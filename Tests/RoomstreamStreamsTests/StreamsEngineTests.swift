@@ -1,0 +1,101 @@
+import Foundation
+import RoomstreamCore
+import RoomstreamStreams
+import Testing
+
+/// The engine with explicit times: windows sealed in order, delivered once, resumed after a
+/// restart, retried after a failure, rooms released once sealed.
+struct StreamsEngineTests {
+    static func ms(_ iso: String) -> Double { ISO8601Milliseconds.parse(iso) ?? .nan }
+
+    static func endRoom(_ registry: RoomRegistry, _ id: String, at end: Double) throws {
+        var batch = IngestBatch()
+        batch.samples = [.init(seq: 1, ts: end - 5000, pc: "pc", report: StatsReport())]
+        batch.events = [.init(ts: end, kind: .leave)]
+        _ = try registry.ingest(roomID: id, peerID: "p", batch: batch, arrival: end, userAgent: nil)
+    }
+
+    func engine(_ data: String, _ definitions: [StreamDefinition], _ registry: RoomRegistry, now: Double) throws -> StreamsEngine {
+        var configuration = StreamsEngine.Configuration(dataDirectory: data, peerTimeoutSeconds: 30, publicURL: "http://x")
+        configuration.graceSeconds = 10
+        return try StreamsEngine(definitions: definitions, registry: registry, configuration: configuration, now: now)
+    }
+
+    @Test func roomsLandInTheirWindowsFileExactlyOnceAcrossARestart() throws {
+        let data = NSTemporaryDirectory() + "roomstream-engine-\(UUID().uuidString)"
+        let store = data + "/store"
+        let definition = StreamDefinition(id: "m5", intervalMinutes: 5, destination: .directory(path: store))
+        let registry = RoomRegistry()
+        let start = Self.ms("2022-09-04T23:50:00.000Z")
+        let first = try engine(data, [definition], registry, now: start)
+        try Self.endRoom(registry, "a", at: Self.ms("2022-09-04T23:51:00.000Z"))
+        try Self.endRoom(registry, "b", at: Self.ms("2022-09-04T23:54:59.999Z"))
+        try Self.endRoom(registry, "c", at: Self.ms("2022-09-04T23:55:00.000Z"))
+        first.tick(now: Self.ms("2022-09-04T23:55:39.999Z"))  // watermark 23:55:40 not reached
+        #expect(first.statuses[0].files.isEmpty)
+        first.tick(now: Self.ms("2022-09-04T23:55:40.000Z"))
+        #expect(first.statuses[0].files.map(\.state) == [.uploaded])
+        // "Restart": a new engine on the same data directory, after a gap across midnight.
+        let second = try engine(data, [definition], registry, now: Self.ms("2022-09-05T00:20:00.000Z"))
+        second.tick(now: Self.ms("2022-09-05T00:20:00.000Z"))
+        let files = second.statuses[0].files
+        #expect(files.map { $0.window.description } == [
+            "20220904T2350Z_20220904T2355Z", "20220904T2355Z_20220905T0000Z", "20220905T0000Z_20220905T0005Z",
+            "20220905T0005Z_20220905T0010Z", "20220905T0010Z_20220905T0015Z",
+        ])
+        #expect(files.allSatisfy { $0.state == .uploaded })
+        func rooms(_ key: String) throws -> [String] {
+            let array = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(store)/\(key)"))) as? [[String: Any]]
+            return array?.compactMap { $0["room_id"] as? String } ?? []
+        }
+        #expect(try rooms(files[0].key) == ["a", "b"])
+        #expect(try rooms(files[1].key) == ["c"])
+        #expect(try rooms(files[2].key) == [])  // empty windows still give a file
+        // Every stream sealed them: the rooms are released.
+        #expect(registry.endedRooms.isEmpty)
+    }
+
+    @Test func failedDeliveryIsRetriedAndNothingIsLost() throws {
+        let data = NSTemporaryDirectory() + "roomstream-engine-\(UUID().uuidString)"
+        let blocked = data + "/blocked"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try Data("a file where the store's directory should be".utf8).write(to: URL(fileURLWithPath: blocked))
+        let definition = StreamDefinition(id: "m1", intervalMinutes: 1, destination: .directory(path: blocked + "/store"))
+        let registry = RoomRegistry()
+        let t0 = Self.ms("2022-09-04T10:00:00.000Z")
+        let engine = try engine(data, [definition], registry, now: t0)
+        try Self.endRoom(registry, "a", at: t0 + 10_000)
+        engine.tick(now: t0 + 60_000 + 40_000)
+        let failed = try #require(engine.statuses[0].files.first)
+        #expect(failed.state == .retrying)
+        #expect(failed.attempts == 1)
+        #expect(failed.lastError?.contains("mkdir") == true)
+        #expect(engine.statuses[0].lastError != nil)
+        // The spool file is kept while delivery fails.
+        #expect(engine.spoolPath(stream: "m1", file: failed.spoolName).map { FileManager.default.fileExists(atPath: $0.path) } == true)
+        // Fix the destination, ask for a retry.
+        try FileManager.default.removeItem(atPath: blocked)
+        #expect(engine.retryNow(stream: "m1", file: failed.spoolName))
+        engine.tick(now: t0 + 60_000 + 41_000)
+        #expect(engine.statuses[0].files.first?.state == .uploaded)
+        #expect(engine.statuses[0].files.first?.attempts == 2)
+    }
+
+    @Test func writeEmptyFalseSkipsEmptyWindows() throws {
+        let data = NSTemporaryDirectory() + "roomstream-engine-\(UUID().uuidString)"
+        let definition = StreamDefinition(id: "quiet", intervalMinutes: 1, writeEmpty: false, destination: .directory(path: data + "/store"))
+        let engine = try engine(data, [definition], RoomRegistry(), now: Self.ms("2022-09-04T10:00:00.000Z"))
+        engine.tick(now: Self.ms("2022-09-04T10:10:00.000Z"))
+        #expect(engine.statuses[0].files.isEmpty)
+        #expect(engine.statuses[0].lastSealedWindow?.description == "20220904T1008Z_20220904T1009Z")
+    }
+
+    @Test func backoffGrowsAndIsCapped() {
+        let backoff = Backoff(base: 1, cap: 300)
+        #expect(backoff.delay(afterAttempts: 1, unit: 0.5) == 1)
+        #expect(backoff.delay(afterAttempts: 4, unit: 0.5) == 8)
+        #expect(backoff.delay(afterAttempts: 30, unit: 0.5) == 300)
+        #expect(backoff.delay(afterAttempts: 30, unit: 0) == 240)
+        #expect(backoff.delay(afterAttempts: 30, unit: 0.999) < 360)
+    }
+}
