@@ -39,7 +39,7 @@ let package = Package(
         .target(
             name: "RoomstreamApp",
             dependencies: [
-                "RoomstreamHTTP", "RoomstreamServer", "RoomstreamCore", "RoomstreamIngest",
+                "RoomstreamHTTP", "RoomstreamServer", "RoomstreamCore", "RoomstreamIngest", "RoomstreamStreams",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "RoomstreamServerTests", dependencies: ["RoomstreamServer", "RoomstreamHTTP", "TestSupport"]),
         .testTarget(
             name: "RoomstreamAppTests",
-            dependencies: ["RoomstreamApp", "RoomstreamServer", "RoomstreamHTTP", "TestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["RoomstreamApp", "RoomstreamServer", "RoomstreamHTTP", "RoomstreamStreams", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6],

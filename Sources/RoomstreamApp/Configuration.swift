@@ -2,6 +2,7 @@ import Foundation
 import RoomstreamCore
 import RoomstreamHTTP
 import RoomstreamServer
+import RoomstreamStreams
 
 /// Everything `roomstream serve` can be told. Built-in defaults, overridden by the JSON
 /// config file, overridden by command-line flags.
@@ -22,6 +23,12 @@ public struct RoomstreamConfiguration: Sendable, Equatable {
     public var publicURL = "http://localhost:8080"
     /// Largest decompressed body of a gzip ingest request.
     public var maxDecompressedBodyBytes = 8 * 1024 * 1024
+    /// Data streams (`streams`).
+    public var streams: [StreamDefinition] = []
+    /// Extra wait after window end + peer timeout before sealing (`delivery.grace_seconds`).
+    public var graceSeconds: Double = 10
+    /// How long delivered files stay in the spool (`delivery.retention_days`).
+    public var retentionDays: Double = 7
 
     public init() {}
 
@@ -58,7 +65,19 @@ extension RoomstreamConfiguration {
         }
         var config = RoomstreamConfiguration()
         let reader = try ConfigObject(root, path: "")
-        try reader.only(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url"])
+        try reader.only(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url", "streams", "delivery"])
+        if let streams = reader.values["streams"] { try parseStreams(streams, into: &config) }
+        if let delivery = try reader.object("delivery") {
+            try delivery.only(["grace_seconds", "retention_days"])
+            if let grace = try delivery.number("grace_seconds") {
+                guard (0...3600).contains(grace) else { throw ConfigurationError(field: "delivery.grace_seconds", problem: "must be from 0 to 3600") }
+                config.graceSeconds = grace
+            }
+            if let days = try delivery.number("retention_days") {
+                guard (0...3650).contains(days) else { throw ConfigurationError(field: "delivery.retention_days", problem: "must be from 0 to 3650") }
+                config.retentionDays = days
+            }
+        }
         if let server = try reader.object("server") {
             try server.only([
                 "host", "port", "backlog", "max_connections", "event_loops", "header_timeout_seconds",

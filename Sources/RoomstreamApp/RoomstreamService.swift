@@ -4,6 +4,7 @@ import Logging
 import RoomstreamCore
 import RoomstreamHTTP
 import RoomstreamServer
+import RoomstreamStreams
 
 /// The running service: the HTTP server and everything behind its routes.
 public final class RoomstreamService: Sendable {
@@ -14,14 +15,31 @@ public final class RoomstreamService: Sendable {
     private let logger: Logger
     private let wallClock: any WallClock
     private let expiryTimer: RepeatingTimer
+    public let streams: StreamsEngine
+    private let streamsTimer: RepeatingTimer
 
-    public init(configuration: RoomstreamConfiguration, logger: Logger, clock: any ServerClock = SystemClock(), wallClock: any WallClock = SystemWallClock()) {
+    /// Throws when a stream's saved state cannot be read: starting without it could skip or
+    /// repeat windows, so the operator must look.
+    public init(configuration: RoomstreamConfiguration, logger: Logger, clock: any ServerClock = SystemClock(), wallClock: any WallClock = SystemWallClock()) throws {
         self.configuration = configuration
         self.logger = logger
         self.wallClock = wallClock
         let registry = RoomRegistry(configuration: configuration.rooms)
         self.registry = registry
-        let router = Routes.make(readiness: readiness, registry: registry, configuration: configuration, clock: wallClock) { [logger] error, request in
+        var streamsConfiguration = StreamsEngine.Configuration(
+            dataDirectory: configuration.dataDirectory, peerTimeoutSeconds: configuration.rooms.peerTimeoutSeconds, publicURL: configuration.publicURL)
+        streamsConfiguration.graceSeconds = configuration.graceSeconds
+        streamsConfiguration.retentionSeconds = configuration.retentionDays * 86_400
+        let streams = try StreamsEngine(definitions: configuration.streams, registry: registry, configuration: streamsConfiguration, now: wallClock.nowMilliseconds()) { [logger] event, fields in
+            let level: Logger.Level = event.contains("failed") ? .error : .info
+            logger.log(level: level, "stream: \(event)", metadata: fields.mapValues { .string($0) })
+        }
+        self.streams = streams
+        // Seals and deliveries run on their own queue, never on the event loops.
+        self.streamsTimer = RepeatingTimer(label: "roomstream.streams", interval: .seconds(1)) { [streams, wallClock] in
+            streams.tick(now: wallClock.nowMilliseconds())
+        }
+        let router = Routes.make(readiness: readiness, registry: registry, streams: streams, configuration: configuration, clock: wallClock) { [logger] error, request in
             logger.error("handler failed", metadata: ["method": "\(request.method)", "target": "\(request.target)", "error": "\(error)"])
         }
         // Once a second, peers silent for the peer timeout leave and empty rooms end.
@@ -41,6 +59,7 @@ public final class RoomstreamService: Sendable {
         }
         try server.start()
         expiryTimer.start()
+        streamsTimer.start()
         readiness.set(.ready)
         logger.info("ready", metadata: ["version": "\(RoomstreamVersion.current)", "data_dir": "\(configuration.dataDirectory)"])
     }
@@ -49,8 +68,9 @@ public final class RoomstreamService: Sendable {
     public func shutdown(completion: @escaping @Sendable (Bool) -> Void) {
         readiness.set(.draining)
         logger.info("draining", metadata: ["drain_timeout": "\(configuration.drainTimeout)"])
-        server.shutdown(drainTimeout: configuration.drainTimeout) { [logger, expiryTimer] clean in
+        server.shutdown(drainTimeout: configuration.drainTimeout) { [logger, expiryTimer, streamsTimer] clean in
             expiryTimer.cancel()
+            streamsTimer.cancel()
             logger.info("stopped", metadata: ["clean": "\(clean)"])
             completion(clean)
         }

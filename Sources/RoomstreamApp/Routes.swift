@@ -1,11 +1,13 @@
 import RoomstreamCore
 import RoomstreamHTTP
 import RoomstreamServer
+import RoomstreamStreams
 
 /// Routes of the service: health, ingest, rooms. Issue 4 adds streams here.
 enum Routes {
     static func make(
-        readiness: Readiness, registry: RoomRegistry = RoomRegistry(), configuration: RoomstreamConfiguration = RoomstreamConfiguration(),
+        readiness: Readiness, registry: RoomRegistry = RoomRegistry(), streams: StreamsEngine? = nil,
+        configuration: RoomstreamConfiguration = RoomstreamConfiguration(),
         clock: any WallClock = SystemWallClock(), onUnexpectedError: @escaping @Sendable (any Error, HTTPRequest) -> Void
     ) -> Router {
         var router = Router(onUnexpectedError: onUnexpectedError)
@@ -13,6 +15,7 @@ enum Routes {
         IngestRoutes(registry: registry, authorization: authorization, clock: clock, maxDecompressedBytes: configuration.maxDecompressedBodyBytes)
             .register(on: &router)
         RoomRoutes(registry: registry, authorization: authorization, publicURL: configuration.publicURL).register(on: &router)
+        if let streams { StreamRoutes(engine: streams, authorization: authorization, clock: clock).register(on: &router) }
         router.add(.get, "/v1/version") { _ in
             .json(.ok, "{\"version\":\"\(RoomstreamVersion.current)\",\"metrics_model\":\"\(QualityModel.metricsVersion)\",\"video_mos_model\":\"\(QualityModel.videoMOSVersion)\",\"score_model\":\"\(QualityModel.scoreVersion)\",\"record_format\":\"v1\"}")
         }

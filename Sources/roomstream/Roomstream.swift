@@ -52,8 +52,9 @@ struct Serve: ParsableCommand {
 
         // Writes to a closed socket must fail with EPIPE, not kill the process.
         signal(SIGPIPE, SIG_IGN)
-        let service = RoomstreamService(configuration: configuration, logger: logger)
+        let service: RoomstreamService
         do {
+            service = try RoomstreamService(configuration: configuration, logger: logger)
             try service.start()
         } catch {
             logger.critical("cannot start: \(error)")

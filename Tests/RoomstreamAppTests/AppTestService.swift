@@ -10,7 +10,7 @@ final class AppTestService: Sendable {
     static let adminToken = "test-admin-token-0000001"
     let service: RoomstreamService
 
-    init(configure: (inout RoomstreamConfiguration) -> Void = { _ in }) throws {
+    init(wallClock: any WallClock = SystemWallClock(), configure: (inout RoomstreamConfiguration) -> Void = { _ in }) throws {
         var configuration = RoomstreamConfiguration()
         configuration.server.host = "127.0.0.1"
         configuration.server.port = 0
@@ -19,7 +19,7 @@ final class AppTestService: Sendable {
         configuration.adminToken = Self.adminToken
         configuration.publicURL = "https://stats.example.com"
         configure(&configuration)
-        service = RoomstreamService(configuration: configuration, logger: Logger(label: "t") { _ in JSONLogHandler(output: JSONLogOutput(capturing: ())) })
+        service = try RoomstreamService(configuration: configuration, logger: Logger(label: "t") { _ in JSONLogHandler(output: JSONLogOutput(capturing: ())) }, wallClock: wallClock)
         try service.start()
     }
 

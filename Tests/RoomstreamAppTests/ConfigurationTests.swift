@@ -1,6 +1,7 @@
 import Foundation
 @testable import RoomstreamApp
 import RoomstreamServer
+import RoomstreamStreams
 import Testing
 
 struct ConfigurationTests {
@@ -11,6 +12,7 @@ struct ConfigurationTests {
         expected.server.eventLoopCount = System.coreCount
         expected.ingestKeys = ["dev-ingest-key-change-me"]
         expected.adminToken = "dev-admin-token-change-me"
+        expected.streams = [StreamDefinition(id: "hourly", intervalMinutes: 60, destination: .directory(path: "data/files"))]
         #expect(config == expected)
     }
 
@@ -38,12 +40,23 @@ struct ConfigurationTests {
     static let badCases: [BadCase] = [
         BadCase(json: "{", message: "config is not valid JSON"),
         BadCase(json: "[]", message: "must be a JSON object"),
-        BadCase(json: #"{"sever":{}}"#, message: "sever: unknown key (known: admin, data_dir, ingest, log, public_url, rooms, server)"),
+        BadCase(json: #"{"sever":{}}"#, message: "sever: unknown key (known: admin, data_dir, delivery, ingest, log, public_url, rooms, server, streams)"),
         BadCase(json: #"{"ingest":{"keys":"abc"}}"#, message: "ingest.keys: must be an array of strings, got \"abc\""),
         BadCase(json: #"{"ingest":{"keys":["short"]}}"#, message: "ingest.keys[0]: must be at least 8 visible ASCII characters"),
         BadCase(json: #"{"ingest":{"peer_timeout_seconds":-1}}"#, message: "ingest.peer_timeout_seconds: must be a number of seconds above 0"),
         BadCase(json: #"{"admin":{"token":"short"}}"#, message: "admin.token: must be at least 16 characters"),
         BadCase(json: #"{"public_url":"localhost"}"#, message: "public_url: must start with http:// or https://"),
+        BadCase(json: #"{"streams":{}}"#, message: "streams: must be an array of stream objects"),
+        BadCase(json: #"{"streams":[{"destination":{"type":"directory","path":"x"}}]}"#, message: "streams[0].id: is required"),
+        BadCase(json: #"{"streams":[{"id":"a","interval_minutes":0,"destination":{"type":"directory","path":"x"}}]}"#, message: "streams[0].interval_minutes: must be an integer from 1 to 1440"),
+        BadCase(json: #"{"streams":[{"id":"a","compression":"zip","destination":{"type":"directory","path":"x"}}]}"#, message: "streams[0].compression: must be none or gzip"),
+        BadCase(json: #"{"streams":[{"id":"a"}]}"#, message: "streams[0].destination: is required"),
+        BadCase(json: #"{"streams":[{"id":"a","destination":{"type":"ftp"}}]}"#, message: "streams[0].destination.type: must be directory or s3"),
+        BadCase(json: #"{"streams":[{"id":"a","destination":{"type":"directory","path":""}}]}"#, message: "streams[0].destination.path: must not be empty"),
+        BadCase(json: #"{"streams":[{"id":"A B","destination":{"type":"directory","path":"x"}}]}"#, message: "streams[0].id: must be 1-64 characters"),
+        BadCase(json: #"{"streams":[{"id":"a","destination":{"type":"directory","path":"x"}},{"id":"a","destination":{"type":"directory","path":"y"}}]}"#, message: "streams[1].id: \"a\" is used by another stream"),
+        BadCase(json: #"{"streams":[{"id":"a","write_empty":"yes","destination":{"type":"directory","path":"x"}}]}"#, message: "streams[0].write_empty: must be true or false"),
+        BadCase(json: #"{"delivery":{"grace_seconds":-1}}"#, message: "delivery.grace_seconds: must be from 0 to 3600"),
         BadCase(json: #"{"rooms":{"max_ended_rooms":0}}"#, message: "rooms.max_ended_rooms: must be an integer from 1 to 10000000, got 0"),
         BadCase(json: #"{"server":{"port":"80"}}"#, message: "server.port: must be a number, got \"80\""),
         BadCase(json: #"{"server":{"port":70000}}"#, message: "server.port: must be an integer from 0 to 65535, got 70000"),

@@ -15,7 +15,7 @@ struct RoomstreamServiceTests {
         configuration.server.port = 0
         configuration.dataDirectory = Self.temporaryDirectory() + "/nested/data"
         let output = JSONLogOutput(capturing: ())
-        let service = RoomstreamService(configuration: configuration, logger: Logger(label: "t") { _ in JSONLogHandler(output: output) })
+        let service = try RoomstreamService(configuration: configuration, logger: Logger(label: "t") { _ in JSONLogHandler(output: output) })
         #expect(service.readiness.state == .starting)
         try service.start()
         #expect(FileManager.default.fileExists(atPath: configuration.dataDirectory))
@@ -36,7 +36,7 @@ struct RoomstreamServiceTests {
         var configuration = RoomstreamConfiguration()
         configuration.server.port = 0
         configuration.dataDirectory = "/proc/roomstream-cannot-create"
-        let service = RoomstreamService(configuration: configuration, logger: Logger(label: "t") { _ in JSONLogHandler(output: JSONLogOutput(capturing: ())) })
+        let service = try RoomstreamService(configuration: configuration, logger: Logger(label: "t") { _ in JSONLogHandler(output: JSONLogOutput(capturing: ())) })
         #expect(throws: ConfigurationError.self) { try service.start() }
     }
 }

@@ -1,0 +1,161 @@
+import Foundation
+import RoomstreamCore
+import RoomstreamHTTP
+import RoomstreamServer
+import RoomstreamStreams
+
+/// Stream status and files for operators and BI tools (admin token).
+struct StreamRoutes: Sendable {
+    let engine: StreamsEngine
+    let authorization: Authorization
+    let clock: any WallClock
+
+    func register(on router: inout Router) {
+        router.add(.get, "/v1/streams") { request in try self.list(request) }
+        router.add(.get, "/v1/streams/{id}") { request in try self.show(request) }
+        router.add(.get, "/v1/streams/{id}/files") { request in try self.files(request) }
+        router.add(.get, "/v1/streams/{id}/files/{file}") { request in try self.download(request) }
+        router.add(.post, "/v1/streams/{id}/files/{file}/retry") { request in try self.retry(request) }
+    }
+
+    private func status(_ request: RoutedRequest) throws(APIError) -> StreamsEngine.Status {
+        try authorization.requireAdmin(request)
+        guard let status = engine.status(of: request.parameter("id")) else { throw .notFound("no stream \(request.parameter("id"))") }
+        return status
+    }
+
+    func list(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
+        try authorization.requireAdmin(request)
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("streams")
+        writer.beginArray()
+        for status in engine.statuses { Self.write(status, now: clock.nowMilliseconds(), to: &writer) }
+        writer.endArray()
+        writer.endObject()
+        return .json(.ok, writer.text)
+    }
+
+    func show(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
+        let status = try status(request)
+        var writer = JSONWriter()
+        Self.write(status, now: clock.nowMilliseconds(), to: &writer)
+        return .json(.ok, writer.text)
+    }
+
+    func files(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
+        let status = try status(request)
+        var files = status.files
+        if let state = request.query["state"] {
+            guard let wanted = SealedFile.State(rawValue: state) else {
+                throw .badRequest("invalid_state", "state must be sealed, uploading, uploaded or retrying")
+            }
+            files = files.filter { $0.state == wanted }
+        }
+        for (name, keep) in [("from", { (file: SealedFile, time: Double) in Double(file.windowEnd) > time }),
+                             ("to", { (file: SealedFile, time: Double) in Double(file.windowStart) < time })] {
+            guard let text = request.query[name] else { continue }
+            guard let time = ISO8601Milliseconds.parse(text) else {
+                throw .badRequest("invalid_\(name)", "\(name) must be a UTC time like 2022-09-04T00:00:00.000Z")
+            }
+            files = files.filter { keep($0, time) }
+        }
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("files")
+        writer.beginArray()
+        for file in files { Self.write(file, to: &writer) }
+        writer.endArray()
+        writer.endObject()
+        return .json(.ok, writer.text)
+    }
+
+    func download(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
+        try authorization.requireAdmin(request)
+        guard let (path, file) = engine.spoolPath(stream: request.parameter("id"), file: request.parameter("file")),
+              let data = FileManager.default.contents(atPath: path)
+        else { throw .notFound("no file \(request.parameter("file")) in stream \(request.parameter("id")) (pruned after the retention period, or never sealed)") }
+        let etag = "\"\(file.sha256)\""
+        if request.http.headers["if-none-match"] == etag {
+            return HTTPResponse(status: HTTPStatus(code: 304), headers: [HTTPHeaderField("ETag", etag)])
+        }
+        var headers = [HTTPHeaderField("Content-Type", "application/json"), HTTPHeaderField("ETag", etag)]
+        if file.gzip { headers.append(HTTPHeaderField("Content-Encoding", "gzip")) }
+        return HTTPResponse(status: .ok, headers: headers, body: Array(data))
+    }
+
+    func retry(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
+        _ = try status(request)
+        guard engine.retryNow(stream: request.parameter("id"), file: request.parameter("file")) else {
+            throw APIError(status: HTTPStatus(code: 409), code: "not_retryable", message: "the file is unknown or already uploaded")
+        }
+        return .json(.accepted, #"{"retry":"scheduled"}"#)
+    }
+
+    static func write(_ status: StreamsEngine.Status, now: Double, to writer: inout JSONWriter) {
+        let definition = status.definition
+        writer.beginObject()
+        writer.key("id"); writer.string(definition.id)
+        writer.key("interval_minutes"); writer.integer(Double(definition.intervalMinutes))
+        writer.key("compression"); writer.string(definition.compression.rawValue)
+        writer.key("write_empty"); writer.raw(definition.writeEmpty ? "true" : "false")
+        writer.key("key_template"); writer.string(definition.keyTemplate)
+        writer.key("paused"); writer.raw(definition.paused ? "true" : "false")
+        writer.key("destination")
+        writer.beginObject()
+        switch definition.destination {
+        case .directory(let path):
+            writer.key("type"); writer.string("directory")
+            writer.key("path"); writer.string(path)
+        case .s3(let s3):
+            writer.key("type"); writer.string("s3")
+            writer.key("endpoint"); writer.string(s3.endpoint)
+            writer.key("region"); writer.string(s3.region)
+            writer.key("bucket"); writer.string(s3.bucket)
+            writer.key("prefix"); writer.string(s3.prefix)
+            writer.key("access_key_id"); writer.string(s3.accessKeyID)
+            // Secrets are never returned.
+            writer.key(s3.secretAccessKeyEnv == nil ? "secret_access_key" : "secret_access_key_env")
+            writer.string(s3.secretAccessKeyEnv ?? "***")
+            writer.key("path_style"); writer.raw(s3.pathStyle ? "true" : "false")
+        }
+        writer.endObject()
+        writer.key("last_sealed_window")
+        if let window = status.lastSealedWindow { writeWindow(window, to: &writer) } else { writer.null() }
+        writer.key("next_seal_time"); writer.string(ISO8601Milliseconds.format(Double(status.nextSealTime)))
+        // How far sealing is behind: time past the due seal of the next window (0 when on time).
+        writer.key("lag_seconds"); writer.integer(max(0, now - Double(status.nextSealTime)) / 1000)
+        writer.key("files_by_state")
+        writer.beginObject()
+        for state in [SealedFile.State.sealed, .uploading, .uploaded, .retrying] {
+            writer.key(state.rawValue); writer.integer(Double(status.files.filter { $0.state == state }.count))
+        }
+        writer.endObject()
+        writer.key("last_error"); writer.optionalString(status.lastError)
+        writer.endObject()
+    }
+
+    static func writeWindow(_ window: StreamWindow, to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("start"); writer.string(ISO8601Milliseconds.format(Double(window.start)))
+        writer.key("end"); writer.string(ISO8601Milliseconds.format(Double(window.end)))
+        writer.endObject()
+    }
+
+    static func write(_ file: SealedFile, to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("file"); writer.string(file.spoolName)
+        writer.key("stream"); writer.string(file.stream)
+        writer.key("window"); writeWindow(file.window, to: &writer)
+        writer.key("key"); writer.string(file.key)
+        writer.key("rooms"); writer.integer(Double(file.rooms))
+        writer.key("bytes"); writer.integer(Double(file.bytes))
+        writer.key("sha256"); writer.string(file.sha256)
+        writer.key("state"); writer.string(file.state.rawValue)
+        writer.key("attempts"); writer.integer(Double(file.attempts))
+        writer.key("last_error"); writer.optionalString(file.lastError)
+        writer.key("sealed_at"); writer.string(ISO8601Milliseconds.format(file.sealedAt))
+        writer.key("uploaded_at"); writer.optionalString(file.uploadedAt.map(ISO8601Milliseconds.format))
+        writer.endObject()
+    }
+}
