@@ -154,8 +154,11 @@ public enum RoomRecord {
 
 /// UTC timestamps with milliseconds, e.g. `2022-09-04T00:09:22.885Z`.
 public enum ISO8601Milliseconds {
+    /// Valid for years 0000–9999; a time outside (which validation keeps out) is clamped to
+    /// that range rather than trapping.
     public static func format(_ epochMilliseconds: Double) -> String {
-        let millisTotal = Int(epochMilliseconds.rounded(.toNearestOrAwayFromZero))
+        let bounded = epochMilliseconds.isFinite ? min(max(epochMilliseconds, -62_167_219_200_000), 253_402_300_799_999) : 0
+        let millisTotal = Int(bounded.rounded(.toNearestOrAwayFromZero))
         let seconds = millisTotal >= 0 ? millisTotal / 1000 : (millisTotal - 999) / 1000
         let millis = millisTotal - seconds * 1000
         let (days, secondOfDay) = CivilDate.split(epochSeconds: seconds)

@@ -10,6 +10,10 @@ public struct IngestLimits: Sendable, Equatable {
     public var maxKeyValues = 32
     public var maxStringBytes = 1024
     public var maxNesting = 64
+    /// Client timestamps are epoch ms in [0, 10^14) (before the year 5138)...
+    public var maxTimestamp: Double = 1e14
+    /// ...and one request's items span at most this long (a day of batched samples).
+    public var maxTimestampSpanMilliseconds: Double = 86_400_000
     public init() {}
 }
 
@@ -39,6 +43,7 @@ public enum IngestDecoder {
                 else if keyIs(key, "samples") { batch.samples = try samples(value, limits) }
                 // Other top-level keys: ignored, for forward compatibility.
             }
+            try checkTimestamps(batch, limits)
             return batch
         }
     }
@@ -50,6 +55,20 @@ public enum IngestDecoder {
             throw error
         } catch {
             throw .malformedJSON("\(error)")
+        }
+    }
+
+    /// Timestamps are placed on the service clock relative to the request's latest one, so
+    /// absurd values (or a request spanning more than a day) are rejected with the field named.
+    static func checkTimestamps(_ batch: IngestBatch, _ limits: IngestLimits) throws(IngestError) {
+        let all = batch.events.enumerated().map { ("events[\($0.offset)].ts", $0.element.ts) }
+            + batch.samples.enumerated().map { ("samples[\($0.offset)].ts", $0.element.ts) }
+        for (field, ts) in all where !(0..<limits.maxTimestamp).contains(ts) {
+            throw .invalidField(field: field, problem: "must be epoch milliseconds from 0 to 10^14")
+        }
+        guard let latest = all.map(\.1).max() else { return }
+        for (field, ts) in all where latest - ts > limits.maxTimestampSpanMilliseconds {
+            throw .invalidField(field: field, problem: "is more than 24 hours before the request's latest timestamp")
         }
     }
 
