@@ -24,12 +24,14 @@ let package = Package(
         .target(name: "RoomstreamHTTP", dependencies: ["RoomstreamBasics"]),
         // simdjson (Debian libsimdjson-dev) behind a small C interface.
         .target(name: "CSimdjson", linkerSettings: [.linkedLibrary("simdjson")]),
+        // libcurl (Debian libcurl4-openssl-dev) behind one C call per request.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         // zlib (Debian zlib1g-dev) for gzip request bodies.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The domain: rooms, peers, figures, room records. No I/O; time is passed in.
         .target(name: "RoomstreamCore", dependencies: ["RoomstreamBasics"]),
         // Data streams: windows, seal scheduling, stream definitions (issue 4, in progress).
-        .target(name: "RoomstreamStreams", dependencies: ["RoomstreamCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "RoomstreamStreams", dependencies: ["RoomstreamCore", "CZlib", "CCurl", .product(name: "Crypto", package: "swift-crypto")]),
         // Request bodies → domain values (simdjson), with field-naming validation errors.
         .target(name: "RoomstreamIngest", dependencies: ["CSimdjson", "CZlib", "RoomstreamCore"]),
         .target(

@@ -1,0 +1,118 @@
+import CCurl
+import Crypto
+import Foundation
+
+/// What went wrong talking to an S3-compatible store.
+public enum S3Error: Error, Equatable, Sendable, CustomStringConvertible {
+    /// No HTTP response: DNS, connect, TLS, timeout (curl's error).
+    case network(String)
+    /// The store answered with an error status; `code` is S3's `<Code>` when present.
+    case http(status: Int, code: String?, message: String)
+
+    /// 403 and 404 mean the configuration is wrong (keys, bucket, endpoint): surfaced loudly,
+    /// still retried, but slowly.
+    public var isConfigurationError: Bool {
+        if case .http(let status, _, _) = self { return status == 403 || status == 404 || status == 400 }
+        return false
+    }
+
+    public var description: String {
+        switch self {
+        case .network(let detail): "network: \(detail)"
+        case .http(let status, let code, let message): "HTTP \(status)\(code.map { " \($0)" } ?? ""): \(message)"
+        }
+    }
+}
+
+/// PUT and GET of objects on an S3-compatible store through libcurl, signed with SigV4
+/// (`CURLOPT_AWS_SIGV4`). Bodies go from memory with an explicit `x-amz-content-sha256`
+/// (with a body from a read callback curl's signature is rejected) and a `Content-MD5` the
+/// store verifies, so a corrupted upload is refused rather than stored.
+public struct S3Client: Sendable {
+    public let destination: S3Destination
+    private let secret: String
+    public var connectTimeoutMilliseconds = 10_000
+    public var timeoutMilliseconds = 300_000
+
+    public init(destination: S3Destination, secret: String) {
+        self.destination = destination
+        self.secret = secret
+    }
+
+    /// Path-style `https://host/bucket/key` or virtual-hosted `https://bucket.host/key`.
+    public func url(for key: String) -> String {
+        let encodedKey = key.split(separator: "/", omittingEmptySubsequences: false).map { Self.encode(String($0)) }.joined(separator: "/")
+        let endpoint = destination.endpoint.hasSuffix("/") ? String(destination.endpoint.dropLast()) : destination.endpoint
+        if destination.pathStyle { return "\(endpoint)/\(destination.bucket)/\(encodedKey)" }
+        guard let schemeEnd = endpoint.range(of: "://") else { return "\(endpoint)/\(destination.bucket)/\(encodedKey)" }
+        return "\(endpoint[..<schemeEnd.upperBound])\(destination.bucket).\(endpoint[schemeEnd.upperBound...])/\(encodedKey)"
+    }
+
+    /// RFC 3986 unreserved characters stay; everything else is %XX (what SigV4 canonicalizes to).
+    static func encode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E: out.unicodeScalars.append(Unicode.Scalar(byte))
+            default: out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
+    }
+
+    public func put(key: String, body: [UInt8], contentType: String = "application/json", contentEncoding: String? = nil) throws(S3Error) {
+        let sha256 = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let md5 = Data(Insecure.MD5.hash(data: body)).base64EncodedString()
+        var headers = ["Content-Type: \(contentType)", "x-amz-content-sha256: \(sha256)", "Content-MD5: \(md5)"]
+        if let contentEncoding { headers.append("Content-Encoding: \(contentEncoding)") }
+        _ = try perform("PUT", url(for: key), headers: headers, body: body)
+    }
+
+    public func get(key: String, maxBytes: Int = 256 * 1024 * 1024) throws(S3Error) -> [UInt8] {
+        let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        return try perform("GET", url(for: key), headers: ["x-amz-content-sha256: \(emptySHA256)"], body: nil, maxResponseBytes: maxBytes)
+    }
+
+    private func perform(_ method: String, _ url: String, headers: [String], body: [UInt8]?, maxResponseBytes: Int = 1024 * 1024) throws(S3Error) -> [UInt8] {
+        var result = rs_http_result()
+        let sigv4 = "aws:amz:\(destination.region):s3"
+        let userpwd = "\(destination.accessKeyID):\(secret)"
+        // SAFETY: every pointer below (header strings, body bytes) is valid for the duration of
+        // rs_curl_request, which copies or sends them before returning.
+        let code = withCStringArray(headers) { headerPointers in
+            if let body {
+                return body.withUnsafeBufferPointer { bytes in
+                    rs_curl_request(method, url, headerPointers, headers.count, bytes.baseAddress, bytes.count, sigv4, userpwd,
+                                    connectTimeoutMilliseconds, timeoutMilliseconds, maxResponseBytes, &result)
+                }
+            }
+            return rs_curl_request(method, url, headerPointers, headers.count, nil, 0, sigv4, userpwd,
+                                   connectTimeoutMilliseconds, timeoutMilliseconds, maxResponseBytes, &result)
+        }
+        defer { rs_http_result_free(&result) }
+        guard code == 0 else {
+            throw .network(withUnsafeBytes(of: result.error) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
+        }
+        // SAFETY: the shim returns `body_length` bytes at `body` (or NULL and 0).
+        let responseBody = result.body.map { Array(UnsafeBufferPointer(start: $0, count: result.body_length)) } ?? []
+        guard (200..<300).contains(result.status) else {
+            let text = String(decoding: responseBody, as: UTF8.self)
+            throw .http(status: result.status, code: Self.xmlValue("Code", in: text), message: Self.xmlValue("Message", in: text) ?? String(text.prefix(300)))
+        }
+        return responseBody
+    }
+
+    static func xmlValue(_ element: String, in text: String) -> String? {
+        guard let open = text.range(of: "<\(element)>"), let close = text.range(of: "</\(element)>", range: open.upperBound..<text.endIndex) else { return nil }
+        return String(text[open.upperBound..<close.lowerBound])
+    }
+}
+
+/// Calls `body` with a C array of C strings that stays valid during the call.
+private func withCStringArray<Result>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> Result) -> Result {
+    // SAFETY: strdup'ed copies live until after `body` returns, then are freed.
+    let pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    defer { for pointer in pointers { free(pointer) } }
+    let constPointers = pointers.map { UnsafePointer($0) }
+    return constPointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}
