@@ -6,7 +6,7 @@ SHARED       ?= ../shared
 # Debian packages the build and the service need (later: libcurl4-openssl-dev, zlib1g-dev, ...).
 RUN_PACKAGES  = ca-certificates pkg-config zlib1g-dev libsimdjson-dev libcurl4-openssl-dev
 # What the tests need on top of that.
-TEST_PACKAGES = $(RUN_PACKAGES) curl
+TEST_PACKAGES = $(RUN_PACKAGES) curl python3 python3-pip gzip
 BENCH_PACKAGES = $(RUN_PACKAGES) wrk nginx
 
 .PHONY: run build test sanitize sanitize-thread sanitize-address bench fuzz deps-run deps-test deps-bench clean
@@ -18,21 +18,22 @@ run: deps-run build
 build: deps-run
 	$(SWIFT) build -c release --product roomstream
 
-## make test: install what tests need, build everything, run every test.
+## make test: install what tests need, build everything, start the S3 test server (moto, SigV4
+## checked) and run every test against it.
 test: deps-test
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	scripts/with-s3-test-server.sh $(SWIFT) test --skip-build
 
 ## make sanitize: the whole test suite under ThreadSanitizer and AddressSanitizer.
 sanitize: sanitize-thread sanitize-address
 
 sanitize-thread: deps-test
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS=halt_on_error=1 scripts/with-s3-test-server.sh $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 
 sanitize-address: deps-test
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
-	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0 scripts/with-s3-test-server.sh $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
 
 ## make bench: wrk against roomstream and nginx serving the same response; decode+apply against
 ## JSONDecoder; ingest over HTTP; memory per peer. Each figure with its baseline from the same run.
@@ -50,6 +51,7 @@ deps-run:
 
 deps-test:
 	@scripts/ensure-packages.sh $(TEST_PACKAGES)
+	@scripts/ensure-python-packages.sh
 
 deps-bench:
 	@scripts/ensure-packages.sh $(BENCH_PACKAGES)

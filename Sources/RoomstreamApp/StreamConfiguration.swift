@@ -31,8 +31,13 @@ extension RoomstreamConfiguration {
                 definition.destination = .directory(path: try destination.string("path") ?? "")
             case "s3":
                 try destination.only(["type", "endpoint", "region", "bucket", "prefix", "access_key_id", "secret_access_key", "secret_access_key_env", "path_style"])
-                // Parsed for forward compatibility; delivery through libcurl comes with the rest of issue 4.
-                throw ConfigurationError(field: "\(path).destination.type", problem: "s3 destinations are not available in this version yet; use directory")
+                definition.destination = .s3(S3Destination(
+                    endpoint: try destination.string("endpoint") ?? "", region: try destination.string("region") ?? "",
+                    bucket: try destination.string("bucket") ?? "", prefix: try destination.string("prefix") ?? "",
+                    accessKeyID: try destination.string("access_key_id") ?? "",
+                    secretAccessKey: try destination.string("secret_access_key"),
+                    secretAccessKeyEnv: try destination.string("secret_access_key_env"),
+                    pathStyle: try destination.bool("path_style") ?? false))
             default:
                 throw ConfigurationError(field: "\(path).destination.type", problem: "must be directory or s3")
             }

@@ -48,12 +48,15 @@ public struct S3Client: Sendable {
         return "\(endpoint[..<schemeEnd.upperBound])\(destination.bucket).\(endpoint[schemeEnd.upperBound...])/\(encodedKey)"
     }
 
-    /// RFC 3986 unreserved characters stay; everything else is %XX (what SigV4 canonicalizes to).
+    /// RFC 3986 unreserved characters and `=` stay; everything else is %XX. The path is signed
+    /// as sent (curl's SigV4 uses it verbatim); `=` (Hive-style `dt=` partitions) is sent raw
+    /// because a store that canonicalizes the decoded path (moto, measured) then computes the
+    /// same string, while `%3D` would differ. `+` is encoded: S3 reads a raw `+` as a space.
     static func encode(_ text: String) -> String {
         var out = ""
         for byte in text.utf8 {
             switch byte {
-            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E: out.unicodeScalars.append(Unicode.Scalar(byte))
+            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E, 0x3D: out.unicodeScalars.append(Unicode.Scalar(byte))
             default: out += String(format: "%%%02X", byte)
             }
         }

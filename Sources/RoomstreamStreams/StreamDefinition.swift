@@ -101,6 +101,11 @@ extension StreamDefinition {
         guard !keyTemplate.hasPrefix("/"), !keyTemplate.contains(".."), !keyTemplate.contains("//") || keyTemplate.hasPrefix("{prefix}") else {
             throw StreamDefinitionError(field: "key_template", problem: "must be a relative key without '..'")
         }
+        // Keys are signed as sent: keep to characters every S3-compatible store treats alike.
+        let keyCharacters = { (text: String) in text.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || "/=._-{}".utf8.contains($0) } }
+        guard keyCharacters(keyTemplate) else {
+            throw StreamDefinitionError(field: "key_template", problem: "may contain only A-Z a-z 0-9 / = . _ - and placeholders")
+        }
         switch destination {
         case .directory(let path):
             guard !path.isEmpty else { throw StreamDefinitionError(field: "destination.path", problem: "must not be empty") }
@@ -111,6 +116,9 @@ extension StreamDefinition {
             guard !s3.region.isEmpty else { throw StreamDefinitionError(field: "destination.region", problem: "must not be empty") }
             guard (3...63).contains(s3.bucket.count), s3.bucket.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2E }) else {
                 throw StreamDefinitionError(field: "destination.bucket", problem: "must be 3-63 characters of a-z, 0-9, - and .")
+            }
+            guard keyCharacters(s3.prefix), !s3.prefix.contains("{"), !s3.prefix.hasPrefix("/") else {
+                throw StreamDefinitionError(field: "destination.prefix", problem: "may contain only A-Z a-z 0-9 / = . _ - and must not start with /")
             }
             guard !s3.accessKeyID.isEmpty else { throw StreamDefinitionError(field: "destination.access_key_id", problem: "must not be empty") }
             guard (s3.secretAccessKey != nil) != (s3.secretAccessKeyEnv != nil) else {

@@ -14,6 +14,8 @@ public final class StreamsEngine: Sendable {
         public var retentionSeconds: Double = 7 * 86_400
         public var publicURL: String
         public var backoff = Backoff()
+        /// Least delay before retrying after a configuration error (403/404 from the store).
+        public var configurationErrorRetrySeconds: Double = 60
 
         public init(dataDirectory: String, peerTimeoutSeconds: Double, publicURL: String) {
             self.dataDirectory = dataDirectory
@@ -156,8 +158,15 @@ public final class StreamsEngine: Sendable {
                 switch runtime.definition.destination {
                 case .directory(let path):
                     try DirectoryStore(root: path).put(key: runtime.state.files[index].key, from: "\(spoolDirectory(runtime.definition.id))/\(name)")
-                case .s3:
-                    throw StreamError.unsupported("S3 delivery is not available in this version")
+                case .s3(let s3):
+                    guard let secret = s3.secretAccessKey ?? s3.secretAccessKeyEnv.flatMap({ ProcessInfo.processInfo.environment[$0] }) else {
+                        throw StreamError.unsupported("secret_access_key_env \(s3.secretAccessKeyEnv ?? "") is not set in the environment")
+                    }
+                    let path = "\(spoolDirectory(runtime.definition.id))/\(name)"
+                    guard let data = FileManager.default.contents(atPath: path) else { throw StreamError.io(operation: "read", path: path, errno: ENOENT) }
+                    try S3Client(destination: s3, secret: secret).put(
+                        key: runtime.state.files[index].key, body: Array(data), contentType: "application/json",
+                        contentEncoding: runtime.state.files[index].gzip ? "gzip" : nil)
                 }
                 runtime.state.files[index].state = .uploaded
                 runtime.state.files[index].uploadedAt = now
@@ -169,7 +178,10 @@ public final class StreamsEngine: Sendable {
                 runtime.state.files[index].state = .retrying
                 runtime.state.files[index].lastError = "\(error)"
                 runtime.lastError = "deliver \(runtime.state.files[index].key): \(error)"
-                runtime.nextAttempt[name] = now + configuration.backoff.delay(afterAttempts: attempts, unit: Double.random(in: 0..<1)) * 1000
+                var delay = configuration.backoff.delay(afterAttempts: attempts, unit: Double.random(in: 0..<1))
+                // Wrong keys, bucket or endpoint will not fix themselves: retry, but slowly.
+                if (error as? S3Error)?.isConfigurationError == true { delay = max(delay, configuration.configurationErrorRetrySeconds) }
+                runtime.nextAttempt[name] = now + delay * 1000
                 onEvent("delivery failed", ["stream": runtime.definition.id, "key": runtime.state.files[index].key, "attempts": "\(attempts)", "error": "\(error)"])
             }
         }

@@ -15,7 +15,7 @@ struct S3ClientTests {
     }
 
     @Test(arguments: [
-        (true, "https://s3.example.com", "dt=2022-09-04/a b.json", "https://s3.example.com/bucket/dt%3D2022-09-04/a%20b.json"),
+        (true, "https://s3.example.com", "dt=2022-09-04/a b.json", "https://s3.example.com/bucket/dt=2022-09-04/a%20b.json"),
         (false, "https://s3.example.com", "k/x.json", "https://bucket.s3.example.com/k/x.json"),
         (true, "http://127.0.0.1:9000/", "k", "http://127.0.0.1:9000/bucket/k"),
     ])
@@ -30,6 +30,8 @@ struct S3ClientTests {
         let body = Array("[{\"room_id\":\"r\"}]".utf8)
         try client.put(key: "tests/roundtrip.json", body: body)
         #expect(try client.get(key: "tests/roundtrip.json") == body)
+        try client.put(key: "tests/dt=2022-09-04/hourly_20220904T0000Z.json", body: body)  // Hive-style '='
+        #expect(try client.get(key: "tests/dt=2022-09-04/hourly_20220904T0000Z.json") == body)
         try client.put(key: "tests/roundtrip.json", body: Array("[]".utf8))  // same key: overwritten
         #expect(try client.get(key: "tests/roundtrip.json") == Array("[]".utf8))
     }

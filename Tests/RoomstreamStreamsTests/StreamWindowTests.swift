@@ -60,6 +60,8 @@ struct StreamWindowTests {
         Invalid(definition: StreamDefinition(id: "a", keyTemplate: "{stream}.json", destination: .directory(path: "x")), field: "key_template"),
         Invalid(definition: StreamDefinition(id: "a", keyTemplate: "../{start}", destination: .directory(path: "x")), field: "key_template"),
         Invalid(definition: StreamDefinition(id: "a", destination: .directory(path: "")), field: "destination.path"),
+        Invalid(definition: StreamDefinition(id: "a", keyTemplate: "{start} +x.json", destination: .directory(path: "x")), field: "key_template"),
+        Invalid(definition: StreamDefinition(id: "a", destination: .s3({ var d = s3; d.prefix = "a b/"; return d }())), field: "destination.prefix"),
         Invalid(definition: StreamDefinition(id: "a", destination: .s3({ var d = s3; d.endpoint = "s3.local"; return d }())), field: "destination.endpoint"),
         Invalid(definition: StreamDefinition(id: "a", destination: .s3({ var d = s3; d.bucket = "ab"; return d }())), field: "destination.bucket"),
         Invalid(definition: StreamDefinition(id: "a", destination: .s3({ var d = s3; d.bucket = "Upper"; return d }())), field: "destination.bucket"),

@@ -1,0 +1,90 @@
+import Foundation
+import RoomstreamCore
+import RoomstreamStreams
+import Testing
+
+/// The engine delivering to moto's S3 server (started by `make test`).
+struct StreamsEngineS3Tests {
+    func engine(_ data: String, _ definition: StreamDefinition, _ registry: RoomRegistry, now: Double) throws -> StreamsEngine {
+        var configuration = StreamsEngine.Configuration(dataDirectory: data, peerTimeoutSeconds: 30, publicURL: "http://x")
+        configuration.graceSeconds = 1
+        return try StreamsEngine(definitions: [definition], registry: registry, configuration: configuration, now: now)
+    }
+
+    @Test func wrongSecretRetriesWithTheStoresErrorAndAFixedConfigDelivers() throws {
+        guard let moto = S3ClientTests.moto else { return }
+        let data = NSTemporaryDirectory() + "roomstream-s3-\(UUID().uuidString)"
+        let t0 = StreamsEngineTests.ms("2022-09-04T10:00:00.000Z")
+        let registry = RoomRegistry()
+        var wrong = moto.destination
+        wrong.prefix = "wrong-secret-\(UUID().uuidString)/"
+        wrong.secretAccessKey = "not-the-secret"
+        let failing = try engine(data, StreamDefinition(id: "s3m1", intervalMinutes: 1, destination: .s3(wrong)), registry, now: t0)
+        try StreamsEngineTests.endRoom(registry, "r1", at: t0 + 20_000)
+        failing.tick(now: t0 + 100_000)
+        let file = try #require(failing.statuses[0].files.first)
+        #expect(file.state == .retrying)
+        #expect(file.lastError?.contains("403") == true)
+        #expect(file.lastError?.contains("SignatureDoesNotMatch") == true)
+
+        // The operator fixes the secret (a restart with the corrected config): delivered once.
+        var fixed = wrong
+        fixed.secretAccessKey = moto.secret
+        let working = try engine(data, StreamDefinition(id: "s3m1", intervalMinutes: 1, destination: .s3(fixed)), registry, now: t0 + 101_000)
+        working.tick(now: t0 + 101_000)
+        let delivered = try #require(working.statuses[0].files.first)
+        #expect(delivered.state == .uploaded)
+        #expect(working.statuses[0].files.count == 1)
+        let object = try S3Client(destination: fixed, secret: moto.secret).get(key: delivered.key)
+        let spool = try #require(working.spoolPath(stream: "s3m1", file: delivered.spoolName))
+        #expect(object == Array(try Data(contentsOf: URL(fileURLWithPath: spool.path))))
+        #expect(delivered.key.hasPrefix(fixed.prefix + "dt=2022-09-04/s3m1_20220904T1000Z_20220904T1001Z.json"))
+    }
+
+    @Test func storeDownForSeveralWindowsKeepsTheFilesAndDeliversThemLaterWithoutGaps() throws {
+        guard let moto = S3ClientTests.moto else { return }
+        let data = NSTemporaryDirectory() + "roomstream-s3-\(UUID().uuidString)"
+        let t0 = StreamsEngineTests.ms("2022-09-04T23:58:00.000Z")
+        let registry = RoomRegistry()
+        var down = moto.destination
+        down.prefix = "down-\(UUID().uuidString)/"
+        down.endpoint = "http://127.0.0.1:9"  // nothing listens there
+        let definition = StreamDefinition(id: "gz", intervalMinutes: 1, compression: .gzip, destination: .s3(down))
+        let offline = try engine(data, definition, registry, now: t0)
+        for minute in 0..<4 { try StreamsEngineTests.endRoom(registry, "room-\(minute)", at: t0 + Double(minute) * 60_000 + 30_000) }
+        offline.tick(now: t0 + 5 * 60_000)
+        #expect(offline.statuses[0].files.count == 4)
+        #expect(offline.statuses[0].files.allSatisfy { $0.state == .retrying && $0.lastError?.contains("network") == true })
+
+        // The store is back; the service restarted in between.
+        var up = down
+        up.endpoint = moto.destination.endpoint
+        let online = try engine(data, StreamDefinition(id: "gz", intervalMinutes: 1, compression: .gzip, destination: .s3(up)), registry, now: t0 + 6 * 60_000)
+        online.tick(now: t0 + 6 * 60_000)
+        let files = online.statuses[0].files
+        #expect(files.count == 5)  // the 4 windows, then the next one sealed at this tick
+        #expect(files.allSatisfy { $0.state == .uploaded })
+        let windows = files.map(\.window)
+        #expect(zip(windows, windows.dropFirst()).allSatisfy { $0.end == $1.start })  // no gaps, no repeats
+        let client = S3Client(destination: up, secret: moto.secret)
+        for (index, file) in files.prefix(4).enumerated() {
+            let object = try client.get(key: file.key)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(try gunzip(object))) as? [[String: Any]])
+            #expect(json.map { $0["room_id"] as? String } == ["room-\(index)"])
+        }
+    }
+
+    func gunzip(_ bytes: [UInt8]) throws -> [UInt8] {
+        let path = NSTemporaryDirectory() + "gz-\(UUID().uuidString).gz"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let output = Pipe()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-dc", path]
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Array(data)
+    }
+}
