@@ -15,7 +15,10 @@ enum Routes {
         IngestRoutes(registry: registry, authorization: authorization, clock: clock, maxDecompressedBytes: configuration.maxDecompressedBodyBytes)
             .register(on: &router)
         RoomRoutes(registry: registry, authorization: authorization, publicURL: configuration.publicURL).register(on: &router)
-        if let streams { StreamRoutes(engine: streams, authorization: authorization, clock: clock).register(on: &router) }
+        if let streams {
+            StreamRoutes(engine: streams, authorization: authorization, clock: clock).register(on: &router)
+            StreamAdminRoutes(engine: streams, authorization: authorization, clock: clock).register(on: &router)
+        }
         router.add(.get, "/v1/version") { _ in
             .json(.ok, "{\"version\":\"\(RoomstreamVersion.current)\",\"metrics_model\":\"\(QualityModel.metricsVersion)\",\"video_mos_model\":\"\(QualityModel.videoMOSVersion)\",\"score_model\":\"\(QualityModel.scoreVersion)\",\"record_format\":\"v1\"}")
         }

@@ -159,3 +159,123 @@ struct StreamRoutes: Sendable {
         writer.endObject()
     }
 }
+
+/// The stream admin API: create, change, delete, pause and resume (persisted by the engine).
+struct StreamAdminRoutes: Sendable {
+    let engine: StreamsEngine
+    let authorization: Authorization
+    let clock: any WallClock
+
+    func register(on router: inout Router) {
+        router.add(.post, "/v1/streams") { request in try self.create(request) }
+        router.add(.patch, "/v1/streams/{id}") { request in try self.patch(request) }
+        router.add(.delete, "/v1/streams/{id}") { request in try self.delete(request) }
+        router.add(.post, "/v1/streams/{id}/pause") { request in try self.setPaused(request, true) }
+        router.add(.post, "/v1/streams/{id}/resume") { request in try self.setPaused(request, false) }
+    }
+
+    static func apiError(_ error: StreamsEngine.AdminError) -> APIError {
+        switch error {
+        case .exists(let id): APIError(status: HTTPStatus(code: 409), code: "stream_exists", message: "a stream \(id) exists")
+        case .notFound(let id): .notFound("no stream \(id)")
+        case .invalid(let problem): .badRequest("invalid_field", "\(problem.field): \(problem.problem)")
+        case .intervalChange:
+            APIError(status: HTTPStatus(code: 409), code: "interval_immutable", message: "interval_minutes cannot change: sealed windows would not line up; create a new stream")
+        case .persistence(let detail): APIError(status: .internalServerError, code: "persistence_failed", message: "the change could not be saved: \(detail)")
+        }
+    }
+
+    private func body(_ request: RoutedRequest) throws(APIError) -> [String: Any] {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(request.http.body))) as? [String: Any] else {
+            throw .badRequest("malformed_json", "the body must be a JSON object")
+        }
+        return object
+    }
+
+    private func show(_ id: String, status: HTTPStatus) -> HTTPResponse {
+        var writer = JSONWriter()
+        if let current = engine.status(of: id) { StreamRoutes.write(current, now: clock.nowMilliseconds(), to: &writer) }
+        return .json(status, writer.text)
+    }
+
+    func create(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
+        try authorization.requireAdmin(request)
+        let definition: StreamDefinition
+        do {
+            definition = try RoomstreamConfiguration.parseStreamDefinition(try body(request), path: "")
+        } catch let error as ConfigurationError {
+            throw .badRequest("invalid_field", error.description)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw .badRequest("invalid_body", "\(error)")
+        }
+        do { try engine.create(definition, now: clock.nowMilliseconds()) } catch { throw Self.apiError(error) }
+        return show(definition.id, status: HTTPStatus(code: 201))
+    }
+
+    /// Merges the body over the stream's current definition (the destination field by field).
+    func patch(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
+        try authorization.requireAdmin(request)
+        let id = request.parameter("id")
+        guard let current = engine.status(of: id)?.definition else { throw .notFound("no stream \(id)") }
+        var merged = Self.configObject(current)
+        let changes = try body(request)
+        for (key, value) in changes {
+            if key == "destination", let destination = value as? [String: Any], var base = merged["destination"] as? [String: Any] {
+                if let type = destination["type"] as? String, type != base["type"] as? String { base = [:] }
+                // A new secret replaces the old one, whichever form each takes.
+                if destination["secret_access_key"] != nil || destination["secret_access_key_env"] != nil {
+                    base["secret_access_key"] = nil
+                    base["secret_access_key_env"] = nil
+                }
+                base.merge(destination) { $1 }
+                merged["destination"] = base
+            } else {
+                merged[key] = value
+            }
+        }
+        if let newID = changes["id"] as? String, newID != id { throw .badRequest("invalid_field", "id cannot change") }
+        let definition: StreamDefinition
+        do {
+            definition = try RoomstreamConfiguration.parseStreamDefinition(merged, path: "")
+        } catch {
+            throw .badRequest("invalid_field", error.description)
+        }
+        do { try engine.update(id) { $0 = definition } } catch { throw Self.apiError(error) }
+        return show(id, status: .ok)
+    }
+
+    func delete(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
+        try authorization.requireAdmin(request)
+        do { try engine.delete(request.parameter("id")) } catch { throw Self.apiError(error) }
+        return HTTPResponse(status: .noContent)
+    }
+
+    func setPaused(_ request: RoutedRequest, _ paused: Bool) throws(APIError) -> HTTPResponse {
+        try authorization.requireAdmin(request)
+        do { try engine.update(request.parameter("id")) { $0.paused = paused } } catch { throw Self.apiError(error) }
+        return show(request.parameter("id"), status: .ok)
+    }
+
+    /// A definition in the config file's shape (secrets included: this never leaves the process).
+    static func configObject(_ definition: StreamDefinition) -> [String: Any] {
+        // Numbers and booleans as NSNumber, the way JSONSerialization gives them to the parser.
+        var object: [String: Any] = [
+            "id": definition.id, "interval_minutes": NSNumber(value: definition.intervalMinutes), "compression": definition.compression.rawValue,
+            "write_empty": NSNumber(value: definition.writeEmpty), "key_template": definition.keyTemplate, "paused": NSNumber(value: definition.paused),
+        ]
+        switch definition.destination {
+        case .directory(let path): object["destination"] = ["type": "directory", "path": path]
+        case .s3(let s3):
+            var destination: [String: Any] = [
+                "type": "s3", "endpoint": s3.endpoint, "region": s3.region, "bucket": s3.bucket, "prefix": s3.prefix,
+                "access_key_id": s3.accessKeyID, "path_style": NSNumber(value: s3.pathStyle),
+            ]
+            if let secret = s3.secretAccessKey { destination["secret_access_key"] = secret }
+            if let env = s3.secretAccessKeyEnv { destination["secret_access_key_env"] = env }
+            object["destination"] = destination
+        }
+        return object
+    }
+}

@@ -43,8 +43,8 @@ public final class StreamsEngine: Sendable {
 
     public let configuration: Configuration
     private let registry: RoomRegistry
-    private let streams: Mutex<[Runtime]>
-    private let onEvent: @Sendable (String, [String: String]) -> Void
+    let streams: Mutex<[Runtime]>
+    let onEvent: @Sendable (String, [String: String]) -> Void
 
     /// Loads each stream's state; a stream without state starts with the window containing `now`.
     public init(definitions: [StreamDefinition], registry: RoomRegistry, configuration: Configuration, now: Double,
@@ -52,24 +52,31 @@ public final class StreamsEngine: Sendable {
         self.configuration = configuration
         self.registry = registry
         self.onEvent = onEvent
+        // API changes (data/streams/definitions.json) overlay the configured streams.
+        let overrides = try StreamOverrides.load(from: Self.overridesPath(configuration.dataDirectory)) ?? StreamOverrides()
         var runtimes: [Runtime] = []
-        for definition in definitions {
-            let state = try StreamState.load(from: Self.statePath(configuration.dataDirectory, definition.id)) ?? StreamState()
-            let scheduler: SealScheduler
-            if let end = state.lastSealedWindowEnd {
-                let length = Int64(definition.intervalMinutes) * 60_000
-                scheduler = SealScheduler(intervalMinutes: definition.intervalMinutes, peerTimeoutSeconds: configuration.peerTimeoutSeconds,
-                                          graceSeconds: configuration.graceSeconds, after: StreamWindow(start: end - length, end: end))
-            } else {
-                scheduler = SealScheduler(intervalMinutes: definition.intervalMinutes, peerTimeoutSeconds: configuration.peerTimeoutSeconds,
-                                          graceSeconds: configuration.graceSeconds, firstWindowContaining: now)
-            }
-            runtimes.append(Runtime(definition: definition, scheduler: scheduler, state: state))
+        for definition in overrides.apply(to: definitions) {
+            runtimes.append(try Self.makeRuntime(definition, configuration: configuration, now: now))
         }
         self.streams = Mutex(runtimes)
     }
 
+    static func makeRuntime(_ definition: StreamDefinition, configuration: Configuration, now: Double) throws -> Runtime {
+        let state = try StreamState.load(from: statePath(configuration.dataDirectory, definition.id)) ?? StreamState()
+        let scheduler: SealScheduler
+        if let end = state.lastSealedWindowEnd {
+            let length = Int64(definition.intervalMinutes) * 60_000
+            scheduler = SealScheduler(intervalMinutes: definition.intervalMinutes, peerTimeoutSeconds: configuration.peerTimeoutSeconds,
+                                      graceSeconds: configuration.graceSeconds, after: StreamWindow(start: end - length, end: end))
+        } else {
+            scheduler = SealScheduler(intervalMinutes: definition.intervalMinutes, peerTimeoutSeconds: configuration.peerTimeoutSeconds,
+                                      graceSeconds: configuration.graceSeconds, firstWindowContaining: now)
+        }
+        return Runtime(definition: definition, scheduler: scheduler, state: state)
+    }
+
     static func statePath(_ data: String, _ id: String) -> String { "\(data)/streams/\(id)/state.json" }
+    static func overridesPath(_ data: String) -> String { "\(data)/streams/definitions.json" }
     func spoolDirectory(_ id: String) -> String { "\(configuration.dataDirectory)/streams/\(id)/spool" }
 
     public var statuses: [Status] {
