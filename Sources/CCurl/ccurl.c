@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static pthread_once_t global_init_once = PTHREAD_ONCE_INIT;
 static void global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -32,6 +33,21 @@ static size_t write_body(char *data, size_t size, size_t count, void *userdata) 
     }
     memcpy(result->body + result->body_length, data, take);
     result->body_length += take;
+    return length;
+}
+
+static size_t read_header(char *data, size_t size, size_t count, void *userdata) {
+    rs_http_result *result = userdata;
+    size_t length = size * count;
+    if (length > 5 && strncasecmp(data, "etag:", 5) == 0) {
+        size_t start = 5;
+        while (start < length && (data[start] == ' ' || data[start] == '\t')) start++;
+        size_t end = length;
+        while (end > start && (data[end - 1] == '\r' || data[end - 1] == '\n' || data[end - 1] == ' ')) end--;
+        size_t n = end - start < sizeof(result->etag) - 1 ? end - start : sizeof(result->etag) - 1;
+        memcpy(result->etag, data + start, n);
+        result->etag[n] = 0;
+    }
     return length;
 }
 
@@ -71,6 +87,8 @@ int rs_curl_request(const char *method, const char *url, const char *const *head
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, result);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 
     CURLcode code = curl_easy_perform(curl);

@@ -29,6 +29,8 @@ public struct RoomstreamConfiguration: Sendable, Equatable {
     public var graceSeconds: Double = 10
     /// How long delivered files stay in the spool (`delivery.retention_days`).
     public var retentionDays: Double = 7
+    /// Files above this go to S3 as multipart uploads (`delivery.multipart_threshold_mib`).
+    public var multipartThresholdMiB = 64
 
     public init() {}
 
@@ -68,7 +70,8 @@ extension RoomstreamConfiguration {
         try reader.only(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url", "streams", "delivery"])
         if let streams = reader.values["streams"] { try parseStreams(streams, into: &config) }
         if let delivery = try reader.object("delivery") {
-            try delivery.only(["grace_seconds", "retention_days"])
+            try delivery.only(["grace_seconds", "retention_days", "multipart_threshold_mib"])
+            if let mib = try delivery.integer("multipart_threshold_mib", in: 5...5120) { config.multipartThresholdMiB = mib }
             if let grace = try delivery.number("grace_seconds") {
                 guard (0...3600).contains(grace) else { throw ConfigurationError(field: "delivery.grace_seconds", problem: "must be from 0 to 3600") }
                 config.graceSeconds = grace

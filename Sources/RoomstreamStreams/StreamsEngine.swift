@@ -14,6 +14,9 @@ public final class StreamsEngine: Sendable {
         public var retentionSeconds: Double = 7 * 86_400
         public var publicURL: String
         public var backoff = Backoff()
+        /// Files above this go to S3 as multipart uploads (parts of `multipartPartBytes`).
+        public var multipartThresholdBytes = 64 * 1024 * 1024
+        public var multipartPartBytes = 16 * 1024 * 1024
         /// Least delay before retrying after a configuration error (403/404 from the store).
         public var configurationErrorRetrySeconds: Double = 60
 
@@ -170,10 +173,15 @@ public final class StreamsEngine: Sendable {
                         throw StreamError.unsupported("secret_access_key_env \(s3.secretAccessKeyEnv ?? "") is not set in the environment")
                     }
                     let path = "\(spoolDirectory(runtime.definition.id))/\(name)"
-                    guard let data = FileManager.default.contents(atPath: path) else { throw StreamError.io(operation: "read", path: path, errno: ENOENT) }
-                    try S3Client(destination: s3, secret: secret).put(
-                        key: runtime.state.files[index].key, body: Array(data), contentType: "application/json",
-                        contentEncoding: runtime.state.files[index].gzip ? "gzip" : nil)
+                    let client = S3Client(destination: s3, secret: secret)
+                    let file = runtime.state.files[index]
+                    if file.bytes > configuration.multipartThresholdBytes {
+                        try client.putMultipart(key: file.key, path: path, partBytes: configuration.multipartPartBytes,
+                                                contentEncoding: file.gzip ? "gzip" : nil)
+                    } else {
+                        guard let data = FileManager.default.contents(atPath: path) else { throw StreamError.io(operation: "read", path: path, errno: ENOENT) }
+                        try client.put(key: file.key, body: Array(data), contentEncoding: file.gzip ? "gzip" : nil)
+                    }
                 }
                 runtime.state.files[index].state = .uploaded
                 runtime.state.files[index].uploadedAt = now

@@ -75,3 +75,25 @@ struct S3ClientTests {
         }
     }
 }
+
+struct S3MultipartTests {
+    @Test func multipartUploadReassemblesTheFile() throws {
+        guard let moto = S3ClientTests.moto else { return }
+        let path = NSTemporaryDirectory() + "multipart-\(UUID().uuidString).json"
+        var bytes = [UInt8]()
+        for index in 0..<(12 * 1024 * 1024 + 123) { bytes.append(UInt8(truncatingIfNeeded: index &* 31)) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let client = S3Client(destination: moto.destination, secret: moto.secret)
+        try client.putMultipart(key: "tests/dt=2022-09-04/multipart.json", path: path, partBytes: 5 * 1024 * 1024)
+        #expect(try client.get(key: "tests/dt=2022-09-04/multipart.json") == bytes)
+    }
+
+    @Test func multipartWithAWrongSecretFailsCleanly() throws {
+        guard let moto = S3ClientTests.moto else { return }
+        let path = NSTemporaryDirectory() + "multipart-\(UUID().uuidString).json"
+        try Data("[]".utf8).write(to: URL(fileURLWithPath: path))
+        #expect { try S3Client(destination: moto.destination, secret: "nope").putMultipart(key: "tests/m.json", path: path, partBytes: 5 << 20) } throws: {
+            ($0 as? S3Error)?.isConfigurationError == true
+        }
+    }
+}

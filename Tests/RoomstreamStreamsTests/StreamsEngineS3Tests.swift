@@ -5,9 +5,10 @@ import Testing
 
 /// The engine delivering to moto's S3 server (started by `make test`).
 struct StreamsEngineS3Tests {
-    func engine(_ data: String, _ definition: StreamDefinition, _ registry: RoomRegistry, now: Double) throws -> StreamsEngine {
+    func engine(_ data: String, _ definition: StreamDefinition, _ registry: RoomRegistry, now: Double, multipartAbove: Int = 64 << 20) throws -> StreamsEngine {
         var configuration = StreamsEngine.Configuration(dataDirectory: data, peerTimeoutSeconds: 30, publicURL: "http://x")
         configuration.graceSeconds = 1
+        configuration.multipartThresholdBytes = multipartAbove
         return try StreamsEngine(definitions: [definition], registry: registry, configuration: configuration, now: now)
     }
 
@@ -72,6 +73,23 @@ struct StreamsEngineS3Tests {
             let json = try #require(try JSONSerialization.jsonObject(with: Data(try gunzip(object))) as? [[String: Any]])
             #expect(json.map { $0["room_id"] as? String } == ["room-\(index)"])
         }
+    }
+
+    @Test func filesAboveTheThresholdGoAsMultipartUploads() throws {
+        guard let moto = S3ClientTests.moto else { return }
+        let data = NSTemporaryDirectory() + "roomstream-s3-\(UUID().uuidString)"
+        let t0 = StreamsEngineTests.ms("2022-09-04T10:00:00.000Z")
+        let registry = RoomRegistry()
+        var destination = moto.destination
+        destination.prefix = "multipart-\(UUID().uuidString.lowercased())/"
+        // Threshold 0: even this small file goes as a multipart upload (one part).
+        let engine = try engine(data, StreamDefinition(id: "mp", intervalMinutes: 1, destination: .s3(destination)), registry, now: t0, multipartAbove: 0)
+        try StreamsEngineTests.endRoom(registry, "r", at: t0 + 10_000)
+        engine.tick(now: t0 + 100_000)
+        let file = try #require(engine.statuses[0].files.first)
+        #expect(file.state == .uploaded, "\(file.lastError ?? "")")
+        let spool = try #require(engine.spoolPath(stream: "mp", file: file.spoolName))
+        #expect(try S3Client(destination: destination, secret: moto.secret).get(key: file.key) == Array(try Data(contentsOf: URL(fileURLWithPath: spool.path))))
     }
 
     func gunzip(_ bytes: [UInt8]) throws -> [UInt8] {

@@ -21,6 +21,8 @@ typedef struct {
     unsigned char *body;
     size_t body_length;
     int body_truncated;
+    /// The response's ETag header value (quotes included), empty when absent.
+    char etag[128];
 } rs_http_result;
 
 /// Performs `method url` with the given header lines ("Name: value") and body (sent from
