@@ -60,12 +60,26 @@ struct StreamRoutes: Sendable {
             }
             files = files.filter { keep($0, time) }
         }
+        // Pages in window order: `cursor` is the window start after which the next page begins.
+        var limit = 100
+        if let text = request.query["limit"] {
+            guard let value = Int(text), (1...1000).contains(value) else { throw .badRequest("invalid_limit", "limit must be an integer from 1 to 1000") }
+            limit = value
+        }
+        if let cursor = request.query["cursor"] {
+            guard let after = Int64(cursor) else { throw .badRequest("invalid_cursor", "cursor is not one this service returned") }
+            files = files.filter { $0.windowStart > after }
+        }
+        files.sort { ($0.windowStart, $0.stream) < ($1.windowStart, $1.stream) }
+        let page = files.prefix(limit)
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("files")
         writer.beginArray()
-        for file in files { Self.write(file, to: &writer) }
+        for file in page { Self.write(file, to: &writer) }
         writer.endArray()
+        writer.key("next_cursor")
+        if files.count > limit, let last = page.last { writer.string(String(last.windowStart)) } else { writer.null() }
         writer.endObject()
         return .json(.ok, writer.text)
     }

@@ -1,5 +1,7 @@
 import Foundation
 @testable import RoomstreamApp
+import RoomstreamCore
+import RoomstreamStreams
 import TestSupport
 import Testing
 
@@ -35,5 +37,48 @@ struct SimulatorTests {
 
     @Test func badURLIsAClearError() {
         #expect(throws: (any Error).self) { try Simulator(options: .init(url: "https://x", key: "k")).run() }
+    }
+}
+
+/// The simulator's rooms through the whole pipeline: every room in exactly one file, in the
+/// window of its end, byte for byte as the room query showed it.
+struct SimulatorToFilesTests {
+    @Test func everySimulatedRoomLandsExactlyOnceInItsWindowsFile() async throws {
+        let t0 = ISO8601Milliseconds.parse("2022-09-04T10:00:05.000Z") ?? 0
+        let clock = ManualWallClock(t0)
+        let store = NSTemporaryDirectory() + "roomstream-sim-\(UUID().uuidString)"
+        let app = try AppTestService(wallClock: clock) {
+            $0.streams = [StreamDefinition(id: "m1", intervalMinutes: 1, destination: .directory(path: store))]
+            $0.graceSeconds = 0
+        }
+        var options = Simulator.Options(url: "http://127.0.0.1:\(app.port)", key: AppTestService.ingestKey)
+        options.rooms = 3
+        options.peersPerRoom = 2
+        options.durationSeconds = 0.6
+        options.sampleIntervalSeconds = 0.2
+        _ = try Simulator(options: options).run()
+        let ended = try #require(jsonObject(try app.admin("/v1/rooms?state=ended"))?["rooms"] as? [[String: Any]])
+        #expect(ended.count == 3)
+        var expected: [String: String] = [:]
+        for room in ended {
+            let id = try #require(room["room_id"] as? String)
+            expected[id] = try #require(try app.admin("/v1/rooms/\(id)")).bodyText.replacingOccurrences(of: ",\"state\":\"ended\"", with: "")
+        }
+        clock.advance(to: t0 + 3 * 60_000)
+        #expect(await eventually { (app.service.streams.status(of: "m1")?.files.count ?? 0) >= 2 && app.service.streams.status(of: "m1")?.files.allSatisfy { $0.state == .uploaded } == true })
+        var found: [String: Int] = [:]
+        for file in app.service.streams.status(of: "m1")?.files ?? [] {
+            let text = try String(contentsOfFile: "\(store)/\(file.key)", encoding: .utf8)
+            let rooms = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
+            for room in rooms {
+                let id = try #require(room["room_id"] as? String)
+                found[id, default: 0] += 1
+                let end = ISO8601Milliseconds.parse(room["end_time"] as? String ?? "") ?? -1
+                #expect(file.window.contains(end), "\(id) ended at \(end), outside \(file.window)")
+                #expect(text.contains(expected[id] ?? "?"), "\(id) differs from the room query")
+            }
+        }
+        #expect(found == expected.mapValues { _ in 1 })
+        await app.stop()
     }
 }

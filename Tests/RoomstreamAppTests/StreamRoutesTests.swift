@@ -60,3 +60,31 @@ struct StreamRoutesTests {
         await app.stop()
     }
 }
+
+struct StreamFilesPaginationTests {
+    @Test func filesArePagedInWindowOrder() async throws {
+        let t0 = ISO8601Milliseconds.parse("2022-09-04T10:00:05.000Z") ?? 0
+        let clock = ManualWallClock(t0)
+        let store = NSTemporaryDirectory() + "roomstream-store-\(UUID().uuidString)"
+        let app = try AppTestService(wallClock: clock) {
+            $0.streams = [StreamDefinition(id: "m1", intervalMinutes: 1, destination: .directory(path: store))]
+            $0.graceSeconds = 0
+        }
+        clock.advance(to: t0 + 5 * 60_000)  // five empty windows are due
+        #expect(await eventually { (app.service.streams.status(of: "m1")?.files.count ?? 0) >= 4 })
+        var seen: [String] = []
+        var cursor: String?
+        var pages = 0
+        repeat {
+            pages += 1
+            let page = try #require(jsonObject(try app.admin("/v1/streams/m1/files?limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""))))
+            seen += (page["files"] as? [[String: Any]] ?? []).compactMap { $0["file"] as? String }
+            cursor = page["next_cursor"] as? String
+        } while cursor != nil && pages < 10
+        let all = (app.service.streams.status(of: "m1")?.files ?? []).map(\.spoolName)
+        #expect(seen == all)
+        #expect(try app.admin("/v1/streams/m1/files?limit=0")?.status == 400)
+        #expect(try app.admin("/v1/streams/m1/files?cursor=x")?.status == 400)
+        await app.stop()
+    }
+}
