@@ -116,18 +116,46 @@ public final class StreamsEngine: Sendable {
         }
     }
 
-    /// One round: seal what is due, deliver what is pending, prune, release rooms.
+    /// A delivery claimed under the lock and performed outside it.
+    struct Delivery: Sendable {
+        var stream: String
+        var file: SealedFile
+        var destination: StreamDestination
+        var spoolPath: String
+    }
+
+    /// One round: seal what is due, deliver what is pending, prune, release rooms. Uploads run
+    /// without the lock (they can take minutes), so status requests never wait for the network.
     public func tick(now: Double) {
-        streams.withLock { runtimes in
+        let work = streams.withLock { runtimes -> [Delivery] in
+            var work: [Delivery] = []
             for index in runtimes.indices {
                 sealDue(&runtimes[index], now: now)
-                deliverPending(&runtimes[index], now: now)
+                work += claimDeliveries(&runtimes[index], now: now)
                 prune(&runtimes[index], now: now)
             }
             // Rooms ending before every stream's next window are in every stream's files.
             if let oldestOpen = runtimes.map({ Double($0.scheduler.nextWindow.start) }).min() {
                 registry.releaseEndedRooms(endedBefore: oldestOpen)
             }
+            return work
+        }
+        guard !work.isEmpty else { return }
+        let outcomes = work.map { delivery -> (Delivery, (any Error)?) in
+            do {
+                try deliver(delivery)
+                return (delivery, nil)
+            } catch {
+                return (delivery, error)
+            }
+        }
+        streams.withLock { runtimes in
+            for (delivery, error) in outcomes {
+                // The stream may have been changed or deleted while the upload ran.
+                guard let index = runtimes.firstIndex(where: { $0.definition.id == delivery.stream }) else { continue }
+                record(delivery, error: error, in: &runtimes[index], now: now)
+            }
+            for runtime in runtimes where outcomes.contains(where: { $0.0.stream == runtime.definition.id }) { save(runtime) }
         }
     }
 
@@ -157,50 +185,65 @@ public final class StreamsEngine: Sendable {
         }
     }
 
-    private func deliverPending(_ runtime: inout Runtime, now: Double) {
-        var changed = false
+    /// Marks the files due for an attempt as `uploading` and returns them.
+    private func claimDeliveries(_ runtime: inout Runtime, now: Double) -> [Delivery] {
+        var claimed: [Delivery] = []
         for index in runtime.state.files.indices where runtime.state.files[index].state != .uploaded {
             let name = runtime.state.files[index].spoolName
             guard now >= runtime.nextAttempt[name, default: 0] else { continue }
             runtime.state.files[index].attempts += 1
-            changed = true
-            do {
-                switch runtime.definition.destination {
-                case .directory(let path):
-                    try DirectoryStore(root: path).put(key: runtime.state.files[index].key, from: "\(spoolDirectory(runtime.definition.id))/\(name)")
-                case .s3(let s3):
-                    guard let secret = s3.secretAccessKey ?? s3.secretAccessKeyEnv.flatMap({ ProcessInfo.processInfo.environment[$0] }) else {
-                        throw StreamError.unsupported("secret_access_key_env \(s3.secretAccessKeyEnv ?? "") is not set in the environment")
-                    }
-                    let path = "\(spoolDirectory(runtime.definition.id))/\(name)"
-                    let client = S3Client(destination: s3, secret: secret)
-                    let file = runtime.state.files[index]
-                    if file.bytes > configuration.multipartThresholdBytes {
-                        try client.putMultipart(key: file.key, path: path, partBytes: configuration.multipartPartBytes,
-                                                contentEncoding: file.gzip ? "gzip" : nil)
-                    } else {
-                        guard let data = FileManager.default.contents(atPath: path) else { throw StreamError.io(operation: "read", path: path, errno: ENOENT) }
-                        try client.put(key: file.key, body: Array(data), contentEncoding: file.gzip ? "gzip" : nil)
-                    }
+            runtime.state.files[index].state = .uploading
+            claimed.append(Delivery(stream: runtime.definition.id, file: runtime.state.files[index], destination: runtime.definition.destination,
+                                    spoolPath: "\(spoolDirectory(runtime.definition.id))/\(name)"))
+        }
+        return claimed
+    }
+
+    /// The upload itself: network or disk, no lock held.
+    private func deliver(_ delivery: Delivery) throws {
+        let file = delivery.file
+        switch delivery.destination {
+        case .directory(let path):
+            try DirectoryStore(root: path).put(key: file.key, from: delivery.spoolPath)
+        case .s3(let s3):
+            guard let secret = s3.secretAccessKey ?? s3.secretAccessKeyEnv.flatMap({ ProcessInfo.processInfo.environment[$0] }) else {
+                throw StreamError.unsupported("secret_access_key_env \(s3.secretAccessKeyEnv ?? "") is not set in the environment")
+            }
+            let client = S3Client(destination: s3, secret: secret)
+            if file.bytes > configuration.multipartThresholdBytes {
+                try client.putMultipart(key: file.key, path: delivery.spoolPath, partBytes: configuration.multipartPartBytes,
+                                        contentEncoding: file.gzip ? "gzip" : nil)
+            } else {
+                guard let data = FileManager.default.contents(atPath: delivery.spoolPath) else {
+                    throw StreamError.io(operation: "read", path: delivery.spoolPath, errno: ENOENT)
                 }
-                runtime.state.files[index].state = .uploaded
-                runtime.state.files[index].uploadedAt = now
-                runtime.state.files[index].lastError = nil
-                runtime.nextAttempt[name] = nil
-                onEvent("delivered", ["stream": runtime.definition.id, "key": runtime.state.files[index].key])
-            } catch {
-                let attempts = runtime.state.files[index].attempts
-                runtime.state.files[index].state = .retrying
-                runtime.state.files[index].lastError = "\(error)"
-                runtime.lastError = "deliver \(runtime.state.files[index].key): \(error)"
-                var delay = configuration.backoff.delay(afterAttempts: attempts, unit: Double.random(in: 0..<1))
-                // Wrong keys, bucket or endpoint will not fix themselves: retry, but slowly.
-                if (error as? S3Error)?.isConfigurationError == true { delay = max(delay, configuration.configurationErrorRetrySeconds) }
-                runtime.nextAttempt[name] = now + delay * 1000
-                onEvent("delivery failed", ["stream": runtime.definition.id, "key": runtime.state.files[index].key, "attempts": "\(attempts)", "error": "\(error)"])
+                try client.put(key: file.key, body: Array(data), contentEncoding: file.gzip ? "gzip" : nil)
             }
         }
-        if changed { save(runtime) }
+    }
+
+    private func record(_ delivery: Delivery, error: (any Error)?, in runtime: inout Runtime, now: Double) {
+        let name = delivery.file.spoolName
+        guard let index = runtime.state.files.firstIndex(where: { $0.spoolName == name }) else { return }
+        guard let error else {
+            runtime.state.files[index].state = .uploaded
+            runtime.state.files[index].uploadedAt = now
+            runtime.state.files[index].lastError = nil
+            runtime.nextAttempt[name] = nil
+            // The stream's error clears once nothing is failing any more.
+            if !runtime.state.files.contains(where: { $0.state == .retrying }) { runtime.lastError = nil }
+            onEvent("delivered", ["stream": runtime.definition.id, "key": delivery.file.key])
+            return
+        }
+        let attempts = runtime.state.files[index].attempts
+        runtime.state.files[index].state = .retrying
+        runtime.state.files[index].lastError = "\(error)"
+        runtime.lastError = "deliver \(delivery.file.key): \(error)"
+        var delay = configuration.backoff.delay(afterAttempts: attempts, unit: Double.random(in: 0..<1))
+        // Wrong keys, bucket or endpoint will not fix themselves: retry, but slowly.
+        if (error as? S3Error)?.isConfigurationError == true { delay = max(delay, configuration.configurationErrorRetrySeconds) }
+        runtime.nextAttempt[name] = now + delay * 1000
+        onEvent("delivery failed", ["stream": runtime.definition.id, "key": delivery.file.key, "attempts": "\(attempts)", "error": "\(error)"])
     }
 
     /// Delivered files are kept in the spool for the retention period (BI tools may fetch them
