@@ -56,9 +56,10 @@ let package = Package(
         // `make bench`: decode+apply timing against JSONDecoder, memory per peer.
         .executableTarget(name: "roomstream-bench", dependencies: ["CSimdjson", "RoomstreamCore", "RoomstreamIngest"]),
         // libFuzzer target for the HTTP parser (`make fuzz`); a corpus replayer otherwise.
-        .executableTarget(name: "roomstream-fuzz-http", dependencies: ["RoomstreamHTTP"]),
+        .target(name: "FuzzDriver"),
+        .executableTarget(name: "roomstream-fuzz-http", dependencies: ["FuzzDriver", "RoomstreamHTTP"]),
         // libFuzzer target for the ingest decode path (`make fuzz`); a corpus replayer otherwise.
-        .executableTarget(name: "roomstream-fuzz-ingest", dependencies: ["RoomstreamCore", "RoomstreamIngest"]),
+        .executableTarget(name: "roomstream-fuzz-ingest", dependencies: ["FuzzDriver", "RoomstreamCore", "RoomstreamIngest"]),
         // Blocking raw-socket client and polling helpers shared by the socket tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RoomstreamBasicsTests", dependencies: ["RoomstreamBasics"]),

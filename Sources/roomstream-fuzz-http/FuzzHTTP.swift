@@ -4,6 +4,7 @@
 //
 // Beyond "never crash", it checks a differential property: feeding the input whole and in
 // chunks of a size taken from the input must give the same requests and the same error.
+import FuzzDriver
 import RoomstreamHTTP
 
 func summarize(_ bytes: UnsafeBufferPointer<UInt8>, chunkSize: Int, limits: HTTPParserLimits) -> [String] {
@@ -41,33 +42,9 @@ func fuzzHTTPParser(_ bytes: UnsafeBufferPointer<UInt8>) {
     precondition(whole == chunked, "feeding in chunks of \(chunkSize) changed the outcome:\n\(whole)\n\(chunked)")
 }
 
-#if FUZZING
-/// libFuzzer's driver, from libclang_rt.fuzzer_no_main (linked by scripts/fuzz.sh).
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
-#endif
-
 @main
 struct FuzzHTTP {
     static func main() throws {
-        #if FUZZING
-        var argc = CommandLine.argc
-        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        // SAFETY: libFuzzer passes `size` readable bytes at `data` for the duration of the callback.
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-            fuzzHTTPParser(UnsafeBufferPointer(start: data, count: size))
-            return 0
-        })
-        #else
-        for path in CommandLine.arguments.dropFirst() {
-            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
-            bytes.withUnsafeBufferPointer { fuzzHTTPParser($0) }
-            print("ok \(path)")
-        }
-        #endif
+        try FuzzDriver.run { bytes in fuzzHTTPParser(bytes.bindMemory(to: UInt8.self)) }
     }
 }
-
-import Foundation
