@@ -6,11 +6,20 @@
 /// interleave). The most recent `maxOpenIntervals` disjoint intervals are kept for merging;
 /// older ones are folded into `settledMilliseconds` — an interval older than all of those
 /// (a connection more than that many intervals late) is counted without merging.
-public struct ActiveTimeUnion: Sendable, Equatable {
+public struct ActiveTimeUnion: Sendable {
     public static let maxOpenIntervals = 16
     /// The latest interval, inline: media that flows without pauses merges into it, so most
     /// peers never allocate `older`.
-    private var latest: ClosedRange<Double>?
+    /// Stored as two Doubles (NaN: none) rather than an optional range, which pads to 24 bytes.
+    private var latestStart: Double = .nan
+    private var latestEnd: Double = .nan
+    private var latest: ClosedRange<Double>? {
+        get { latestStart.isNaN ? nil : latestStart...latestEnd }
+        set {
+            latestStart = newValue?.lowerBound ?? .nan
+            latestEnd = newValue?.upperBound ?? .nan
+        }
+    }
     /// Earlier disjoint intervals, oldest first.
     private var older: [ClosedRange<Double>] = []
     private var settledMilliseconds: Double = 0
@@ -54,20 +63,27 @@ public struct ActiveTimeUnion: Sendable, Equatable {
 }
 
 /// Welford's running mean and variance, for the score's variance penalty.
+/// Stored in 12 bytes (Int32 and Floats): it only feeds a bounded penalty, and there are
+/// several per live peer.
 public struct RunningStatistics: Sendable, Equatable {
-    public private(set) var count: Int = 0
-    public private(set) var mean: Double = 0
-    private var m2: Double = 0
+    private var storedCount: Int32 = 0
+    private var storedMean: Float = 0
+    private var m2: Float = 0
 
     public init() {}
 
+    public var count: Int { Int(storedCount) }
+    public var mean: Double { Double(storedMean) }
+
     public mutating func add(_ value: Double) {
-        count += 1
-        let delta = value - mean
-        mean += delta / Double(count)
-        m2 += delta * (value - mean)
+        guard storedCount < Int32.max else { return }
+        storedCount += 1
+        let sample = Float(value)
+        let delta = sample - storedMean
+        storedMean += delta / Float(storedCount)
+        m2 += delta * (sample - storedMean)
     }
 
     /// Population standard deviation; 0 for fewer than two values.
-    public var standardDeviation: Double { count > 1 ? (m2 / Double(count)).squareRoot() : 0 }
+    public var standardDeviation: Double { storedCount > 1 ? Double((max(0, m2) / Float(storedCount)).squareRoot()) : 0 }
 }

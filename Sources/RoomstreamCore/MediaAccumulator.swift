@@ -24,7 +24,7 @@ struct IntervalContribution {
 
 /// Whole-presence totals of one kind and direction for a peer (metrics.md, "Over the peer's
 /// whole presence"). Constant size: no samples are kept.
-public struct MediaAccumulator: Sendable, Equatable {
+public struct MediaAccumulator: Sendable {
     public private(set) var bytes: Double = 0
     public private(set) var activeTime = ActiveTimeUnion()
     public private(set) var lost: Double = 0
@@ -35,8 +35,13 @@ public struct MediaAccumulator: Sendable, Equatable {
     /// Per-interval figures over time, for the score's variance penalty.
     public private(set) var intervalLoss = RunningStatistics()
     public private(set) var intervalRTT = RunningStatistics()
-    public private(set) var codecMimeType: String?
-    public private(set) var framePixels: Double?
+    /// Stored compactly (this struct is most of a live peer): the codec as a small enum, the
+    /// frame size as Float with NaN for unknown.
+    private var codec: CodecKind?
+    private var storedPixels: Float = .nan
+
+    public var codecMimeType: String? { codec?.mimeType }
+    public var framePixels: Double? { storedPixels.isNaN ? nil : Double(storedPixels) }
 
     public init() {}
 
@@ -63,8 +68,8 @@ public struct MediaAccumulator: Sendable, Equatable {
         }
         jitterBufferDelaySeconds += interval.jitterBufferDelaySeconds
         jitterBufferEmitted += interval.jitterBufferEmitted
-        if let mime = interval.codecMimeType { codecMimeType = mime }
-        if let pixels = interval.framePixels { framePixels = pixels }
+        if let mime = interval.codecMimeType { codec = CodecKind(mimeType: mime) }
+        if let pixels = interval.framePixels { storedPixels = Float(pixels) }
     }
 
     /// False while no interval carried a packet: every figure is then unknown.
@@ -90,5 +95,30 @@ public struct MediaAccumulator: Sendable, Equatable {
     /// Mean jitter-buffer delay per emitted sample, ms, where the receiver reports it.
     public var jitterBufferMilliseconds: Double? {
         jitterBufferEmitted > 0 ? jitterBufferDelaySeconds / jitterBufferEmitted * 1000 : nil
+    }
+}
+
+/// The codecs the audio MOS distinguishes (its parameters), in one byte.
+enum CodecKind: UInt8, Sendable, Equatable {
+    case opus, pcmu, pcma, g722, other
+
+    init(mimeType: String) {
+        switch mimeType.lowercased() {
+        case "audio/opus": self = .opus
+        case "audio/pcmu": self = .pcmu
+        case "audio/pcma": self = .pcma
+        case "audio/g722": self = .g722
+        default: self = .other
+        }
+    }
+
+    var mimeType: String? {
+        switch self {
+        case .opus: "audio/opus"
+        case .pcmu: "audio/PCMU"
+        case .pcma: "audio/PCMA"
+        case .g722: "audio/G722"
+        case .other: nil
+        }
     }
 }

@@ -29,7 +29,11 @@ public struct Peer: Sendable {
     private var sequences = SequenceWindow()
     /// Per peer connection, searched linearly (at most 16): no dictionary's spare buckets.
     private var trackers: [(pc: String, tracker: PeerConnectionTracker)] = []
-    public private(set) var media = [MediaAccumulator](repeating: MediaAccumulator(), count: 4)
+    /// The four kind × direction accumulators, stored inline (no array allocation per peer).
+    private var audioSend = MediaAccumulator(), audioRecv = MediaAccumulator()
+    private var videoSend = MediaAccumulator(), videoRecv = MediaAccumulator()
+    /// In slot order: kind × 2 + direction.
+    public var media: [MediaAccumulator] { [audioSend, audioRecv, videoSend, videoRecv] }
     private var features = FeatureUsage()
     private var firstPcCreated: (pc: String, ts: Double)?
     private var firstConnected: Double?
@@ -100,7 +104,10 @@ public struct Peer: Sendable {
             }
             guard let index else { continue }
             let (seconds, contributions) = trackers[index].tracker.apply(sample.report)
-            for slot in 0..<4 { media[slot].add(contributions[slot]) }
+            audioSend.add(contributions[0])
+            audioRecv.add(contributions[1])
+            videoSend.add(contributions[2])
+            videoRecv.add(contributions[3])
             features.observe(sample.report, seconds: seconds)
         }
         if result.left { leave() }

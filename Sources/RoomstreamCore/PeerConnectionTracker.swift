@@ -29,22 +29,31 @@ struct PeerConnectionTracker: Sendable {
         static func known(_ value: Double) -> Double? { value.isNaN ? nil : value }
     }
 
-    private var streams: [String: Counters] = [:]
+    /// (stats id, counters), searched linearly: a connection has a handful of streams, and an
+    /// array has no spare buckets (this is most of a live peer's memory).
+    private var streams: [(id: String, counters: Counters)] = []
     private(set) var lastReportTimestamp: Double?
 
-    private mutating func remember(_ id: String, _ counters: Counters) {
-        if streams[id] != nil || streams.count < Self.maxStreams { streams[id] = counters }
+    private func counters(_ id: String) -> Counters? {
+        streams.first { $0.id == id }?.counters
     }
+
+    private mutating func store(_ id: String, _ counters: Counters) {
+        if let index = streams.firstIndex(where: { $0.id == id }) { streams[index].counters = counters }
+        else if streams.count < Self.maxStreams { streams.append((id, counters)) }
+    }
+
+    private mutating func remember(_ id: String, _ counters: Counters) { store(id, counters) }
 
     /// Stores a stream's new counters and returns its previous ones when they start a valid
     /// interval (the timestamp advanced); nil for a new stream or a repeated report.
     private mutating func advance(_ id: String, to current: Counters) -> Counters? {
-        guard let previous = streams[id] else {
+        guard let previous = counters(id) else {
             remember(id, current)
             return nil
         }
         guard current.timestamp > previous.timestamp else { return nil }
-        streams[id] = current
+        store(id, current)
         return previous
     }
 
@@ -82,7 +91,7 @@ struct PeerConnectionTracker: Sendable {
         // remote-inbound-rtp: what the far end says about our outbound streams.
         var reported: Set<String> = []
         for remote in report.remoteInbound {
-            let previousLost = streams[remote.id].flatMap { Counters.known($0.lost) }
+            let previousLost = counters(remote.id).flatMap { Counters.known($0.lost) }
             if let lost = remote.packetsLost { remember(remote.id, Counters(timestamp: remote.timestamp, lost: lost)) }
             guard let localId = remote.localId, let sent = sentInInterval[localId] else { continue }
             reported.insert(localId)

@@ -4,10 +4,12 @@ public struct Room: Sendable {
     public let id: String
     /// Distinguishes instances of the same id; increases over the registry's life.
     public let instance: Int
-    /// Peers in the order they joined. An array (with an id → position index) rather than a
-    /// dictionary of peers: a dictionary's spare buckets would hold whole `Peer` values.
+    /// Peers in the order they joined. An array rather than a dictionary of peers: a
+    /// dictionary's spare buckets would hold whole `Peer` values. Small rooms are searched
+    /// linearly; from `indexedAbove` peers on, an id → position index is kept.
     public private(set) var orderedPeers: [Peer] = []
-    private var positions: [String: Int] = [:]
+    private var positions: [String: Int]?
+    static let indexedAbove = 16
     /// Service time the room ended; nil while live.
     public internal(set) var endTime: Double?
 
@@ -19,7 +21,12 @@ public struct Room: Sendable {
     public var isLive: Bool { endTime == nil }
     public var peerCount: Int { orderedPeers.count }
 
-    public func peer(_ id: String) -> Peer? { positions[id].map { orderedPeers[$0] } }
+    public func peer(_ id: String) -> Peer? { position(of: id).map { orderedPeers[$0] } }
+
+    private func position(of id: String) -> Int? {
+        if let positions { return positions[id] }
+        return orderedPeers.firstIndex { $0.id == id }
+    }
 
     /// First activity of any peer (service-clock epoch ms).
     public var startTime: Double? { orderedPeers.compactMap(\.firstActivity).min() }
@@ -27,12 +34,16 @@ public struct Room: Sendable {
     public var lastActivity: Double? { orderedPeers.compactMap(\.lastActivity).max() }
 
     mutating func withPeer<Result>(_ peerID: String, create: Bool, _ body: (inout Peer) -> Result) -> Result? {
-        if positions[peerID] == nil {
+        if position(of: peerID) == nil {
             guard create else { return nil }
-            positions[peerID] = orderedPeers.count
             orderedPeers.append(Peer(id: peerID))
+            if positions != nil {
+                positions?[peerID] = orderedPeers.count - 1
+            } else if orderedPeers.count > Self.indexedAbove {
+                positions = Dictionary(uniqueKeysWithValues: orderedPeers.enumerated().map { ($1.id, $0) })
+            }
         }
-        guard let position = positions[peerID] else { return nil }
+        guard let position = position(of: peerID) else { return nil }
         return body(&orderedPeers[position])
     }
 

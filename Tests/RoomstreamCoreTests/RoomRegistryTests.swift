@@ -154,3 +154,21 @@ struct RoomRetentionTests {
         #expect(registry.releaseEndedRooms(endedBefore: t0 + 6000) == 0)
     }
 }
+
+struct LargeRoomTests {
+    @Test func peersAreFoundBeforeAndAfterTheRoomIsIndexed() throws {
+        let registry = RoomRegistry()
+        let t0 = RoomRegistryTests.t0
+        for index in 0..<40 {
+            _ = try registry.ingest(roomID: "big", peerID: "p\(index)", batch: RoomRegistryTests.batch([RoomRegistryTests.sample(1, at: t0 + Double(index))]), arrival: t0 + Double(index), userAgent: nil)
+        }
+        // A second sample from every peer goes to the same peer, not a new one.
+        for index in 0..<40 {
+            _ = try registry.ingest(roomID: "big", peerID: "p\(index)", batch: RoomRegistryTests.batch([RoomRegistryTests.sample(2, at: t0 + 1000)]), arrival: t0 + 1000, userAgent: nil)
+        }
+        let room = try #require(registry.room(id: "big"))
+        #expect(room.peerCount == 40)
+        #expect(room.orderedPeers.map(\.id) == (0..<40).map { "p\($0)" })
+        #expect((0..<40).allSatisfy { room.peer("p\($0)")?.lastActivity == t0 + 1000 })
+    }
+}
