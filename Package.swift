@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "RoomstreamIngest", dependencies: ["CSimdjson", "CZlib", "RoomstreamCore"]),
         .target(
             name: "RoomstreamServer",
-            dependencies: ["RoomstreamHTTP", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["RoomstreamHTTP", "RoomstreamBasics", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "RoomstreamApp",
@@ -61,7 +61,7 @@ let package = Package(
         // libFuzzer target for the ingest decode path (`make fuzz`); a corpus replayer otherwise.
         .executableTarget(name: "roomstream-fuzz-ingest", dependencies: ["FuzzDriver", "RoomstreamCore", "RoomstreamIngest"]),
         // Blocking raw-socket client and polling helpers shared by the socket tests.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["RoomstreamBasics"], path: "Tests/TestSupport"),
         .testTarget(name: "RoomstreamBasicsTests", dependencies: ["RoomstreamBasics"]),
         .testTarget(name: "RoomstreamHTTPTests", dependencies: ["RoomstreamHTTP"]),
         .testTarget(name: "RoomstreamCoreTests", dependencies: ["RoomstreamCore"]),

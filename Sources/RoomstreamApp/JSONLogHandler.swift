@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import RoomstreamCore
 import RoomstreamHTTP
+import RoomstreamBasics
 import Synchronization
 
 /// swift-log handler that writes one JSON object per line to stderr:
@@ -66,20 +67,20 @@ public struct JSONLogHandler: LogHandler {
 public final class JSONLogOutput: Sendable {
     private let fd: Int32
     /// nil when writing to `fd`; the lines so far when capturing.
-    private let captured: Mutex<[String]?>
-    private let lock = Mutex(())
+    private let captured: Locked<[String]?>
+    private let lock = Locked(())
 
     public static let standardError = JSONLogOutput(fd: 2)
 
     init(fd: Int32) {
         self.fd = fd
-        self.captured = Mutex(nil)
+        self.captured = Locked(nil)
     }
 
     /// Keeps lines in memory instead of writing them.
     public init(capturing: ()) {
         self.fd = -1
-        self.captured = Mutex([])
+        self.captured = Locked([])
     }
 
     public var capturedLines: [String] { captured.withLock { $0 } ?? [] }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import RoomstreamBasics
 import Synchronization
 
 /// `roomstream simulate`: rooms of peers posting realistic, Chrome-shaped `getStats()`
@@ -49,7 +50,7 @@ public struct Simulator: Sendable {
             (0..<options.peersPerRoom).map { SimulatedPeer(room: "\(options.roomPrefix)-\(room)", peer: "peer-\($0)", options: options) }
         }
         let workers = max(1, min(options.concurrency, peers.count))
-        let summary = Mutex(Summary())
+        let summary = Locked(Summary())
         let started = Date()
         let group = DispatchGroup()
         for worker in 0..<workers {

@@ -1,3 +1,4 @@
+import RoomstreamBasics
 import Synchronization
 
 /// Bounds and timing of the live state.
@@ -47,7 +48,7 @@ public final class RoomRegistry: Sendable {
         var droppedEndedRooms = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init(configuration: RoomRegistryConfiguration = RoomRegistryConfiguration()) {
         self.configuration = configuration

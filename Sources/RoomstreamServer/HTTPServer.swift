@@ -4,6 +4,7 @@ import Glibc
 import Dispatch
 import Logging
 import RoomstreamHTTP
+import RoomstreamBasics
 import Synchronization
 
 /// Counters an operator (and the tests) can read at any time.
@@ -42,7 +43,7 @@ public final class HTTPServer: Sendable {
         var draining = false
         var lastLimitLog: ServerInstant?
     }
-    private let listener = Mutex(ListenerState())
+    private let listener = Locked(ListenerState())
     private let active = Atomic<Int>(0)
     private let accepted = Atomic<Int>(0)
     private let rejected = Atomic<Int>(0)

@@ -1,5 +1,6 @@
 import Foundation
 import RoomstreamCore
+import RoomstreamBasics
 import Synchronization
 
 /// Runs every configured stream: seals due windows from the registry's ended rooms, delivers
@@ -46,7 +47,7 @@ public final class StreamsEngine: Sendable {
 
     public let configuration: Configuration
     private let registry: RoomRegistry
-    let streams: Mutex<[Runtime]>
+    let streams: Locked<[Runtime]>
     let onEvent: @Sendable (String, [String: String]) -> Void
 
     /// Loads each stream's state; a stream without state starts with the window containing `now`.
@@ -61,7 +62,7 @@ public final class StreamsEngine: Sendable {
         for definition in overrides.apply(to: definitions) {
             runtimes.append(try Self.makeRuntime(definition, configuration: configuration, now: now))
         }
-        self.streams = Mutex(runtimes)
+        self.streams = Locked(runtimes)
     }
 
     static func makeRuntime(_ definition: StreamDefinition, configuration: Configuration, now: Double) throws -> Runtime {

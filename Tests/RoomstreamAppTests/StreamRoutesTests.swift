@@ -2,14 +2,15 @@ import Foundation
 @testable import RoomstreamApp
 import RoomstreamCore
 import RoomstreamStreams
+import RoomstreamBasics
 import Synchronization
 import TestSupport
 import Testing
 
 /// A wall clock the test moves forward.
 final class ManualWallClock: WallClock {
-    private let now: Mutex<Double>
-    init(_ start: Double) { now = Mutex(start) }
+    private let now: Locked<Double>
+    init(_ start: Double) { now = Locked(start) }
     func nowMilliseconds() -> Double { now.withLock { $0 } }
     func advance(to time: Double) { now.withLock { $0 = time } }
 }
