@@ -46,6 +46,8 @@ public final class RoomRegistry: Sendable {
         var endedCount = 0
         var nextInstance = 1
         var droppedEndedRooms = 0
+        /// Rooms ended since the last `takeNewlyEnded()` (the data streams journal them).
+        var newlyEnded: [Room] = []
     }
 
     private let state = Locked(State())
@@ -129,6 +131,8 @@ public final class RoomRegistry: Sendable {
     }
 
     private static func remember(_ room: Room, in state: inout State, limit: Int) {
+        state.newlyEnded.append(room)
+        if state.newlyEnded.count > limit { state.newlyEnded.removeFirst(state.newlyEnded.count - limit) }
         state.endedByID[room.id, default: []].append(room)
         state.endedOrder.append((room.id, room.instance))
         state.endedCount += 1
@@ -144,6 +148,14 @@ public final class RoomRegistry: Sendable {
         if state.endedOrderStart > 1024 && state.endedOrderStart * 2 > state.endedOrder.count {
             state.endedOrder.removeFirst(state.endedOrderStart)
             state.endedOrderStart = 0
+        }
+    }
+
+    /// The rooms that ended since the previous call, oldest first (at most `maxEndedRooms`).
+    public func takeNewlyEnded() -> [Room] {
+        state.withLock { state in
+            defer { state.newlyEnded = [] }
+            return state.newlyEnded
         }
     }
 

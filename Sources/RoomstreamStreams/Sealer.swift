@@ -9,6 +9,14 @@ public enum Sealer {
         rooms: [Room], window: StreamWindow, definition: StreamDefinition, spoolDirectory: String,
         publicURL: String, now: Double
     ) throws(StreamError) -> SealedFile {
+        try seal(records: rooms.map { RoomRecord.json($0, publicURL: publicURL) }, window: window, definition: definition,
+                 spoolDirectory: spoolDirectory, now: now)
+    }
+
+    /// Seals already-encoded room records (from the ended-room journal).
+    public static func seal(
+        records: [String], window: StreamWindow, definition: StreamDefinition, spoolDirectory: String, now: Double
+    ) throws(StreamError) -> SealedFile {
         try DurableFile.makeDirectories(spoolDirectory)
         let gzip = definition.compression == .gzip
         let spoolName = "\(definition.id)_\(window)" + (gzip ? ".json.gz" : ".json")
@@ -22,15 +30,15 @@ public enum Sealer {
             try file.write(bytes)
         }
         try emit("[")
-        for (index, room) in rooms.enumerated() {
-            try emit((index > 0 ? ",\n" : "\n") + RoomRecord.json(room, publicURL: publicURL))
+        for (index, record) in records.enumerated() {
+            try emit((index > 0 ? ",\n" : "\n") + record)
         }
-        try emit(rooms.isEmpty ? "]\n" : "\n]\n", finish: true)
+        try emit(records.isEmpty ? "]\n" : "\n]\n", finish: true)
         let bytes = file.bytesWritten
         try file.commit()
         return SealedFile(
             stream: definition.id, windowStart: window.start, windowEnd: window.end, key: definition.key(for: window),
-            spoolName: spoolName, rooms: rooms.count, bytes: bytes,
+            spoolName: spoolName, rooms: records.count, bytes: bytes,
             sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined(), gzip: gzip,
             state: .sealed, attempts: 0, lastError: nil, sealedAt: now, uploadedAt: nil)
     }

@@ -80,6 +80,7 @@ public final class StreamsEngine: Sendable {
     }
 
     static func statePath(_ data: String, _ id: String) -> String { "\(data)/streams/\(id)/state.json" }
+    var journal: EndedRoomJournal { EndedRoomJournal(directory: "\(configuration.dataDirectory)/rooms/ended") }
     static func overridesPath(_ data: String) -> String { "\(data)/streams/definitions.json" }
     func spoolDirectory(_ id: String) -> String { "\(configuration.dataDirectory)/streams/\(id)/spool" }
 
@@ -129,6 +130,16 @@ public final class StreamsEngine: Sendable {
     /// without the lock (they can take minutes), so status requests never wait for the network.
     public func tick(now: Double) {
         let work = streams.withLock { runtimes -> [Delivery] in
+            // Rooms that ended since the last tick go to the journal first: from there they
+            // survive a restart until every stream has sealed them.
+            let ended = registry.takeNewlyEnded()
+            if !runtimes.isEmpty {
+                do {
+                    try journal.record(ended, publicURL: configuration.publicURL)
+                } catch {
+                    onEvent("journal failed", ["rooms": "\(ended.count)", "error": "\(error)"])
+                }
+            }
             var work: [Delivery] = []
             for index in runtimes.indices {
                 sealDue(&runtimes[index], now: now)
@@ -136,8 +147,9 @@ public final class StreamsEngine: Sendable {
                 prune(&runtimes[index], now: now)
             }
             // Rooms ending before every stream's next window are in every stream's files.
-            if let oldestOpen = runtimes.map({ Double($0.scheduler.nextWindow.start) }).min() {
-                registry.releaseEndedRooms(endedBefore: oldestOpen)
+            if let oldestOpen = runtimes.map({ $0.scheduler.nextWindow.start }).min() {
+                registry.releaseEndedRooms(endedBefore: Double(oldestOpen))
+                journal.release(endedBefore: oldestOpen)
             }
             return work
         }
@@ -163,15 +175,21 @@ public final class StreamsEngine: Sendable {
     private func sealDue(_ runtime: inout Runtime, now: Double) {
         guard !runtime.definition.paused else { return }
         for window in runtime.scheduler.due(now: now, limit: 1000) {
-            let rooms = registry.endedRooms(endingFrom: Double(window.start), to: Double(window.end))
+            let rooms: [String]
+            do {
+                rooms = try journal.records(endingFrom: window.start, to: window.end)
+            } catch {
+                runtime.lastError = "read journal for \(window): \(error)"
+                return
+            }
             if rooms.isEmpty && !runtime.definition.writeEmpty {
                 runtime.scheduler.sealed(window)
                 runtime.state.lastSealedWindowEnd = window.end
                 continue
             }
             do {
-                let file = try Sealer.seal(rooms: rooms, window: window, definition: runtime.definition,
-                                           spoolDirectory: spoolDirectory(runtime.definition.id), publicURL: configuration.publicURL, now: now)
+                let file = try Sealer.seal(records: rooms, window: window, definition: runtime.definition,
+                                           spoolDirectory: spoolDirectory(runtime.definition.id), now: now)
                 runtime.state.files.append(file)
                 runtime.scheduler.sealed(window)
                 runtime.state.lastSealedWindowEnd = window.end

@@ -99,3 +99,29 @@ struct StreamsEngineTests {
         #expect(backoff.delay(afterAttempts: 30, unit: 0.999) < 360)
     }
 }
+
+struct EndedRoomJournalTests {
+    @Test func aRestartBetweenARoomsEndAndItsSealLosesNothing() throws {
+        let data = NSTemporaryDirectory() + "roomstream-journal-\(UUID().uuidString)"
+        let definition = StreamDefinition(id: "m1", intervalMinutes: 1, destination: .directory(path: data + "/store"))
+        let t0 = StreamsEngineTests.ms("2022-09-04T10:00:00.000Z")
+        var configuration = StreamsEngine.Configuration(dataDirectory: data, peerTimeoutSeconds: 30, publicURL: "http://x")
+        configuration.graceSeconds = 10
+        let before = RoomRegistry()
+        let first = try StreamsEngine(definitions: [definition], registry: before, configuration: configuration, now: t0)
+        try StreamsEngineTests.endRoom(before, "r1", at: t0 + 20_000)
+        first.tick(now: t0 + 21_000)  // journaled; its window is not due yet
+        #expect(first.statuses[0].files.isEmpty)
+
+        // The process restarts: the in-memory rooms are gone, the journal is not.
+        let after = RoomRegistry()
+        let second = try StreamsEngine(definitions: [definition], registry: after, configuration: configuration, now: t0 + 30_000)
+        second.tick(now: t0 + 100_000)
+        let file = try #require(second.statuses[0].files.first)
+        #expect(file.rooms == 1)
+        let text = try String(contentsOfFile: "\(data)/store/\(file.key)", encoding: .utf8)
+        #expect(text.contains("\"room_id\":\"r1\""))
+        // Sealed by every stream: the journal entry is gone.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(data)/rooms/ended").isEmpty)
+    }
+}
