@@ -10,10 +10,12 @@ public final class DurableFile {
     private var fd: Int32
     public private(set) var bytesWritten = 0
 
-    public init(path: String) throws(StreamError) {
+    /// `mode` applies from creation (a secret-holding file is never readable by others, even briefly).
+    public init(path: String, mode: mode_t = 0o644) throws(StreamError) {
         self.path = path
         self.temporaryPath = path + ".tmp"
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        unlink(temporaryPath)  // a leftover from a crash may have other permissions
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw .io(operation: "open", path: temporaryPath, errno: errno) }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 /// Streams created or changed through the admin API, and configured streams it deleted,
 /// persisted in `data/streams/definitions.json` (mode 0600: it holds S3 secrets) so API
 /// changes survive restarts. Applied over the config file's streams at start.
-public struct StreamOverrides: Codable, Sendable, Equatable {
+public struct StreamOverrides: DurableJSONDocument, Equatable {
     public var streams: [StoredDefinition] = []
     public var deleted: [String] = []
 
@@ -16,21 +16,6 @@ public struct StreamOverrides: Codable, Sendable, Equatable {
             if let index = result.firstIndex(where: { $0.id == definition.id }) { result[index] = definition } else { result.append(definition) }
         }
         return result
-    }
-
-    public static func load(from path: String) throws -> StreamOverrides? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return try JSONDecoder().decode(StreamOverrides.self, from: data)
-    }
-
-    public func save(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try DurableFile.makeDirectories(path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
-        let file = try DurableFile(path: path)
-        try file.write(Array(try encoder.encode(self)))
-        try file.commit()
-        chmod(path, 0o600)
     }
 }
 

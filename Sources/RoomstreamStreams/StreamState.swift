@@ -1,7 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 
 /// What a stream remembers across restarts (`<data>/streams/<id>/state.json`, written durably).
-public struct StreamState: Codable, Sendable, Equatable {
+public struct StreamState: DurableJSONDocument, Equatable {
     /// End of the last sealed window (epoch ms); nil before the first seal.
     public var lastSealedWindowEnd: Int64?
     /// Files not yet pruned, oldest first.
@@ -13,17 +16,24 @@ public struct StreamState: Codable, Sendable, Equatable {
         case lastSealedWindowEnd = "last_sealed_window_end"
         case files
     }
+}
 
-    public static func load(from path: String) throws -> StreamState? {
+/// A small JSON document kept in the data directory: loaded whole, saved durably (temporary
+/// file, fsync, rename, directory fsync) with the given file mode.
+public protocol DurableJSONDocument: Codable, Sendable {}
+
+extension DurableJSONDocument {
+    /// nil when the file does not exist; throws when it exists but cannot be decoded.
+    public static func load(from path: String) throws -> Self? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return try JSONDecoder().decode(StreamState.self, from: data)
+        return try JSONDecoder().decode(Self.self, from: data)
     }
 
-    public func save(to path: String) throws {
+    public func save(to path: String, mode: mode_t = 0o644) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try DurableFile.makeDirectories(path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
-        let file = try DurableFile(path: path)
+        let file = try DurableFile(path: path, mode: mode)
         try file.write(Array(try encoder.encode(self)))
         try file.commit()
     }

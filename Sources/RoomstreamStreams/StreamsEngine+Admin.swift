@@ -64,7 +64,7 @@ extension StreamsEngine {
             if let deletedNow, !overrides.deleted.contains(deletedNow) { overrides.deleted.append(deletedNow) }
             let live = Set(runtimes.map(\.definition.id))
             overrides.deleted.removeAll { live.contains($0) }
-            try overrides.save(to: path)
+            try overrides.save(to: path, mode: 0o600)  // it holds S3 secrets
         } catch {
             throw .persistence("\(error)")
         }
