@@ -31,7 +31,7 @@ let package = Package(
         // The domain: rooms, peers, figures, room records. No I/O; time is passed in.
         .target(name: "RoomstreamCore", dependencies: ["RoomstreamBasics"]),
         // Data streams: windows, seal scheduling, stream definitions (issue 4, in progress).
-        .target(name: "RoomstreamStreams", dependencies: ["RoomstreamCore", "CZlib", "CCurl", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "RoomstreamStreams", dependencies: ["RoomstreamBasics", "RoomstreamCore", "CZlib", "CCurl", .product(name: "Crypto", package: "swift-crypto")]),
         // Request bodies → domain values (simdjson), with field-naming validation errors.
         .target(name: "RoomstreamIngest", dependencies: ["CSimdjson", "CZlib", "RoomstreamCore"]),
         .target(

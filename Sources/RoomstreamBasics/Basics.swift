@@ -57,3 +57,29 @@ public enum JSONString {
         out += "\""
     }
 }
+
+/// Text helpers shared by the layers that format times, URLs and keys.
+public enum TextFormat {
+    /// `value` in decimal, left-padded with zeros to `width` digits.
+    public static func padded(_ value: Int, width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    /// RFC 3986 percent-encoding: unreserved characters and those in `keeping` stay, every
+    /// other byte becomes %XX (uppercase hex).
+    public static func percentEncode(_ text: String, keeping extra: String = "") -> String {
+        let kept = Array(extra.utf8)
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E: out.unicodeScalars.append(Unicode.Scalar(byte))
+            case _ where kept.contains(byte): out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF")
+                out += "%\(hex[Int(byte >> 4)])\(hex[Int(byte & 0xF)])"
+            }
+        }
+        return out
+    }
+}

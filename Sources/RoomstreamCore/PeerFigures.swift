@@ -22,11 +22,15 @@ public struct KindFigures: Sendable, Equatable {
     public var jitterMilliseconds: Double? { combine(send.jitterMilliseconds, recv.jitterMilliseconds) }
 }
 
-/// The mean of the values that are known; nil when none is.
-public func combine(_ values: Double?...) -> Double? {
+/// The mean of the values that are known; nil when none is (room-record.md: an unknown
+/// value never pulls a mean toward 0).
+public func mean(_ values: [Double?]) -> Double? {
     let known = values.compactMap { $0 }
     return known.isEmpty ? nil : known.reduce(0, +) / Double(known.count)
 }
+
+/// Combined value of two directions: their mean, or the one that is known.
+public func combine(_ values: Double?...) -> Double? { mean(values) }
 
 /// Everything the room record says about a peer's quality, unrounded.
 public struct PeerFigures: Sendable, Equatable {

@@ -25,7 +25,7 @@ public enum RoomRecord {
         let peers = room.orderedPeers
         let figures = peers.map(\.figures)
         out.beginObject()
-        out.key("room_url"); out.string("\(publicURL)/v1/rooms/\(percentEncode(room.id))?start=\(percentEncode(startText))")
+        out.key("room_url"); out.string("\(publicURL)/v1/rooms/\(TextFormat.percentEncode(room.id))?start=\(TextFormat.percentEncode(startText))")
         out.key("room_id"); out.string(room.id)
         out.key("start_time"); out.string(startText)
         out.key("end_time"); out.string(ISO8601Milliseconds.format(end))
@@ -130,26 +130,6 @@ public enum RoomRecord {
         out.key("video_device"); out.optionalString(peer.videoDevice)
         out.endObject()
     }
-
-    /// Mean over the values that are known (room-record.md: a peer without a value does not pull the room's toward 0).
-    static func mean(_ values: [Double?]) -> Double? {
-        let known = values.compactMap { $0 }
-        return known.isEmpty ? nil : known.reduce(0, +) / Double(known.count)
-    }
-
-    /// RFC 3986 unreserved characters stay; everything else is %XX.
-    static func percentEncode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E: out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = Array("0123456789ABCDEF")
-                out += "%\(hex[Int(byte >> 4)])\(hex[Int(byte & 0xF)])"
-            }
-        }
-        return out
-    }
 }
 
 /// UTC timestamps with milliseconds, e.g. `2022-09-04T00:09:22.885Z`.
@@ -163,10 +143,7 @@ public enum ISO8601Milliseconds {
         let millis = millisTotal - seconds * 1000
         let (days, secondOfDay) = CivilDate.split(epochSeconds: seconds)
         let (year, month, day) = CivilDate.from(daysSinceEpoch: days)
-        func pad(_ n: Int, _ width: Int) -> String {
-            let digits = String(n)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
+        func pad(_ n: Int, _ width: Int) -> String { TextFormat.padded(n, width: width) }
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(millis, 3))Z"
     }
 

@@ -159,14 +159,6 @@ public final class RoomRegistry: Sendable {
         }
     }
 
-    /// Ended rooms whose end time is in `[from, to)` (service-clock epoch ms), by end time.
-    public func endedRooms(endingFrom from: Double, to: Double) -> [Room] {
-        state.withLock { state in
-            state.endedByID.values.flatMap { $0 }.filter { ($0.endTime ?? -1) >= from && ($0.endTime ?? -1) < to }
-                .sorted { ($0.endTime ?? 0, $0.instance) < ($1.endTime ?? 0, $1.instance) }
-        }
-    }
-
     /// Drops ended rooms that ended before `time`: every data stream has sealed them.
     @discardableResult
     public func releaseEndedRooms(endedBefore time: Double) -> Int {

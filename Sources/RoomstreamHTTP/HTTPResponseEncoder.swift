@@ -62,7 +62,7 @@ public enum HTTPDate {
         let (days, secondsOfDay) = CivilDate.split(epochSeconds: epochSeconds)
         let (year, month, day) = CivilDate.from(daysSinceEpoch: days)
         let weekday = weekdays[((days % 7) + 7) % 7]
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        func two(_ n: Int) -> String { TextFormat.padded(n, width: 2) }
         return "\(weekday), \(two(day)) \(months[month - 1]) \(year) \(two(secondsOfDay / 3600)):\(two(secondsOfDay / 60 % 60)):\(two(secondsOfDay % 60)) GMT"
     }
 }

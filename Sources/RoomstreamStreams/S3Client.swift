@@ -1,5 +1,6 @@
 import CCurl
 import Crypto
+import RoomstreamBasics
 import Foundation
 
 /// What went wrong talking to an S3-compatible store.
@@ -52,16 +53,7 @@ public struct S3Client: Sendable {
     /// as sent (curl's SigV4 uses it verbatim); `=` (Hive-style `dt=` partitions) is sent raw
     /// because a store that canonicalizes the decoded path (moto, measured) then computes the
     /// same string, while `%3D` would differ. `+` is encoded: S3 reads a raw `+` as a space.
-    static func encode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E, 0x3D: out.unicodeScalars.append(Unicode.Scalar(byte))
-            default: out += String(format: "%%%02X", byte)
-            }
-        }
-        return out
-    }
+    static func encode(_ text: String) -> String { TextFormat.percentEncode(text, keeping: "=") }
 
     public func put(key: String, body: [UInt8], contentType: String = "application/json", contentEncoding: String? = nil) throws(S3Error) {
         var headers = ["Content-Type: \(contentType)"]

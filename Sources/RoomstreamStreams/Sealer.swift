@@ -5,15 +5,7 @@ import RoomstreamCore
 /// gzip, written durably to the spool. Rooms are encoded one at a time, so memory holds one
 /// room's JSON (plus the compressor's window), not the whole file.
 public enum Sealer {
-    public static func seal(
-        rooms: [Room], window: StreamWindow, definition: StreamDefinition, spoolDirectory: String,
-        publicURL: String, now: Double
-    ) throws(StreamError) -> SealedFile {
-        try seal(records: rooms.map { RoomRecord.json($0, publicURL: publicURL) }, window: window, definition: definition,
-                 spoolDirectory: spoolDirectory, now: now)
-    }
-
-    /// Seals already-encoded room records (from the ended-room journal).
+    /// `records` are the encoded room records, from the ended-room journal.
     public static func seal(
         records: [String], window: StreamWindow, definition: StreamDefinition, spoolDirectory: String, now: Double
     ) throws(StreamError) -> SealedFile {

@@ -43,8 +43,5 @@ public struct StreamWindow: Hashable, Sendable, Comparable, CustomStringConverti
         return "\(Self.pad(year, 4))-\(Self.pad(month, 2))-\(Self.pad(day, 2))"
     }
 
-    static func pad(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
+    static func pad(_ value: Int, _ width: Int) -> String { TextFormat.padded(value, width: width) }
 }

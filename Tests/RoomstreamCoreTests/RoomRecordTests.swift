@@ -52,7 +52,7 @@ struct RoomRecordTests {
 
     @Test(arguments: [("room 1", "room%201"), ("a/b?c", "a%2Fb%3Fc"), ("é", "%C3%A9"), ("2022-09-04T00:09:22.885Z", "2022-09-04T00%3A09%3A22.885Z")])
     func percentEncoding(_ text: String, _ expected: String) {
-        #expect(RoomRecord.percentEncode(text) == expected)
+        #expect(TextFormat.percentEncode(text) == expected)
     }
 }
 

@@ -28,9 +28,9 @@ struct SealerTests {
         let registry = try Self.rooms(count: 3, endingAt: Self.t0)
         let window = StreamWindow.containing(Self.t0, intervalMinutes: 60)
         let definition = StreamDefinition(id: "hourly", compression: compression, destination: .directory(path: "unused"))
-        let rooms = registry.endedRooms(endingFrom: Double(window.start), to: Double(window.end))
+        let rooms = registry.endedRooms.filter { window.contains($0.endTime ?? -1) }.sorted { ($0.endTime ?? 0) < ($1.endTime ?? 0) }
         let spool = Self.temporaryDirectory()
-        let sealed = try Sealer.seal(rooms: rooms, window: window, definition: definition, spoolDirectory: spool, publicURL: "http://x", now: Self.t0)
+        let sealed = try Sealer.seal(records: rooms.map { RoomRecord.json($0, publicURL: "http://x") }, window: window, definition: definition, spoolDirectory: spool, now: Self.t0)
         let stored = try Data(contentsOf: URL(fileURLWithPath: "\(spool)/\(sealed.spoolName)"))
         #expect(stored.count == sealed.bytes)
         #expect(sealed.sha256 == SHA256.hash(data: stored).map { String(format: "%02x", $0) }.joined())
@@ -48,7 +48,7 @@ struct SealerTests {
     @Test func emptyWindowGivesAnEmptyArray() throws {
         let window = StreamWindow.containing(Self.t0, intervalMinutes: 5)
         let spool = Self.temporaryDirectory()
-        let sealed = try Sealer.seal(rooms: [], window: window, definition: StreamDefinition(id: "s", destination: .directory(path: "x")), spoolDirectory: spool, publicURL: "http://x", now: Self.t0)
+        let sealed = try Sealer.seal(records: [], window: window, definition: StreamDefinition(id: "s", destination: .directory(path: "x")), spoolDirectory: spool, now: Self.t0)
         let text = try String(contentsOfFile: "\(spool)/\(sealed.spoolName)", encoding: .utf8)
         #expect(text == "[]\n")
         #expect(sealed.rooms == 0)
