@@ -115,7 +115,7 @@ extension RoomstreamConfiguration {
                 config.ingestKeys = keys
             }
             if let timeout = try ingest.seconds("peer_timeout_seconds") {
-                config.rooms.peerTimeoutSeconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+                config.rooms.peerTimeoutSeconds = timeout.seconds
             }
             if let n = try ingest.integer("max_live_rooms", in: 1...10_000_000) { config.rooms.maxLiveRooms = n }
             if let n = try ingest.integer("max_peers_per_room", in: 1...100_000) { config.rooms.maxPeersPerRoom = n }

@@ -83,3 +83,17 @@ public enum TextFormat {
         return out
     }
 }
+
+extension Duration {
+    /// Whole nanoseconds (sub-nanosecond parts dropped), for Dispatch deadlines and clocks.
+    public var nanoseconds: Int {
+        let (seconds, attoseconds) = components
+        return Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+    }
+
+    /// Fractional seconds.
+    public var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,3 +1,4 @@
+import RoomstreamBasics
 import Dispatch
 import RoomstreamHTTP
 
@@ -23,8 +24,7 @@ final class EventLoop: @unchecked Sendable {
 
     func startSweeping(every interval: Duration) {
         let timer = DispatchSource.makeTimerSource(queue: queue)
-        let (seconds, attoseconds) = interval.components
-        let nanos = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        let nanos = interval.nanoseconds
         timer.schedule(deadline: .now() + .nanoseconds(nanos), repeating: .nanoseconds(nanos), leeway: .nanoseconds(nanos / 10))
         timer.setEventHandler { [weak self] in self?.sweep() }
         timer.resume()

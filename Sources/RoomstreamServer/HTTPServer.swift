@@ -155,8 +155,7 @@ public final class HTTPServer: Sendable {
         }
         guard let source else { return }
         source.source.suspend()
-        let (seconds, attoseconds) = duration.components
-        acceptQueue.asyncAfter(deadline: .now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))) {
+        acceptQueue.asyncAfter(deadline: .now() + .nanoseconds(duration.nanoseconds)) {
             let source = self.listener.withLock { state -> SharedSource? in
                 guard state.acceptSuspended else { return nil }
                 state.acceptSuspended = false

@@ -1,3 +1,4 @@
+import RoomstreamBasics
 import Dispatch
 
 /// A repeating Dispatch timer that can be shared across threads: `start` and `cancel` are
@@ -7,8 +8,7 @@ public final class RepeatingTimer: @unchecked Sendable {
     private let source: DispatchSourceTimer
 
     public init(label: String, interval: Duration, handler: @escaping @Sendable () -> Void) {
-        let (seconds, attoseconds) = interval.components
-        let nanos = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        let nanos = interval.nanoseconds
         source = DispatchSource.makeTimerSource(queue: DispatchQueue(label: label))
         source.schedule(deadline: .now() + .nanoseconds(nanos), repeating: .nanoseconds(nanos), leeway: .nanoseconds(nanos / 10))
         source.setEventHandler(handler: handler)

@@ -1,3 +1,4 @@
+import RoomstreamBasics
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,9 +13,7 @@ public struct ServerInstant: Comparable, Hashable, Sendable {
     public static func < (lhs: ServerInstant, rhs: ServerInstant) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 
     public static func + (lhs: ServerInstant, rhs: Duration) -> ServerInstant {
-        let (seconds, attoseconds) = rhs.components
-        let nanos = max(0, seconds) * 1_000_000_000 + max(0, attoseconds) / 1_000_000_000
-        return ServerInstant(nanoseconds: lhs.nanoseconds &+ UInt64(nanos))
+        ServerInstant(nanoseconds: lhs.nanoseconds &+ UInt64(max(0, rhs.nanoseconds)))
     }
 }
 

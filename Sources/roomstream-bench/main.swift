@@ -50,8 +50,7 @@ func time(_ iterations: Int, _ body: (Int) throws -> Void) rethrows -> Double {
     let start = clock.now
     for index in 0..<iterations { try body(index) }
     let elapsed = clock.now - start
-    let (seconds, attoseconds) = elapsed.components
-    return (Double(seconds) + Double(attoseconds) / 1e18) / Double(iterations) * 1e6
+    return elapsed.seconds / Double(iterations) * 1e6
 }
 
 let arguments = CommandLine.arguments
