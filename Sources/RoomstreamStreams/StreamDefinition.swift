@@ -98,13 +98,11 @@ extension StreamDefinition {
         guard keyTemplate.contains("{start}") || keyTemplate.contains("{end}") else {
             throw StreamDefinitionError(field: "key_template", problem: "must contain {start} or {end} so every window gets its own key")
         }
-        guard !keyTemplate.hasPrefix("/"), !keyTemplate.contains(".."), !keyTemplate.contains("//") || keyTemplate.hasPrefix("{prefix}") else {
-            throw StreamDefinitionError(field: "key_template", problem: "must be a relative key without '..'")
-        }
-        // Keys are signed as sent: keep to characters every S3-compatible store treats alike.
-        let keyCharacters = { (text: String) in text.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || "/=._-{}".utf8.contains($0) } }
-        guard keyCharacters(keyTemplate) else {
-            throw StreamDefinitionError(field: "key_template", problem: "may contain only A-Z a-z 0-9 / = . _ - and placeholders")
+        try KeyRules.checkTemplate(keyTemplate, field: "key_template")
+        // The longest key this template makes (the prefix included) must fit S3's 1,024 bytes.
+        let longest = key(for: StreamWindow(start: 0, end: 0)).utf8.count + 64 - id.utf8.count
+        guard longest <= KeyRules.maxKeyBytes else {
+            throw StreamDefinitionError(field: "key_template", problem: "makes keys of up to \(longest) bytes with the prefix; S3 allows \(KeyRules.maxKeyBytes)")
         }
         switch destination {
         case .directory(let path):
@@ -117,13 +115,56 @@ extension StreamDefinition {
             guard (3...63).contains(s3.bucket.count), s3.bucket.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2E }) else {
                 throw StreamDefinitionError(field: "destination.bucket", problem: "must be 3-63 characters of a-z, 0-9, - and .")
             }
-            guard keyCharacters(s3.prefix), !s3.prefix.contains("{"), !s3.prefix.hasPrefix("/") else {
-                throw StreamDefinitionError(field: "destination.prefix", problem: "may contain only A-Z a-z 0-9 / = . _ - and must not start with /")
-            }
+            try KeyRules.checkPrefix(s3.prefix, field: "destination.prefix")
             guard !s3.accessKeyID.isEmpty else { throw StreamDefinitionError(field: "destination.access_key_id", problem: "must not be empty") }
             guard (s3.secretAccessKey != nil) != (s3.secretAccessKeyEnv != nil) else {
                 throw StreamDefinitionError(field: "destination.secret_access_key", problem: "give exactly one of secret_access_key and secret_access_key_env")
             }
         }
+    }
+}
+
+/// What object keys (and so key templates and prefixes) may hold. Keys are UTF-8; the S3 client
+/// sends each byte outside `A-Z a-z 0-9 - . _ ~ /` as `%XX` exactly once (AWS `UriEncode`), so
+/// `=`, `:`, `+`, spaces, `%` and non-ASCII are safe on every S3-compatible store. Refused:
+/// control characters (S3 and file systems treat them differently), a leading `/`, empty,
+/// `.` and `..` segments (the directory store maps keys to paths: a key must not climb out of
+/// its root, and `a//b` would name the same file as `a/b`), and keys over 1,024 bytes.
+public enum KeyRules {
+    public static let maxKeyBytes = 1024
+    public static let placeholders = ["{prefix}", "{stream}", "{date}", "{start}", "{end}"]
+
+    static func checkText(_ text: String, field: String) throws(StreamDefinitionError) {
+        guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+            throw StreamDefinitionError(field: field, problem: "must not contain control characters")
+        }
+        guard !text.hasPrefix("/") else { throw StreamDefinitionError(field: field, problem: "must be relative (no leading /)") }
+        let segments = text.split(separator: "/", omittingEmptySubsequences: false)
+        for (index, segment) in segments.enumerated() {
+            // A trailing "/" (a prefix such as "exports/") leaves one empty last segment.
+            if segment.isEmpty && index == segments.count - 1 && index > 0 { continue }
+            guard !segment.isEmpty, segment != ".", segment != ".." else {
+                throw StreamDefinitionError(field: field, problem: "must not contain empty, '.' or '..' path segments")
+            }
+        }
+    }
+
+    /// A key template: placeholders are the only braces; the rendered key follows the rules.
+    public static func checkTemplate(_ template: String, field: String) throws(StreamDefinitionError) {
+        guard template.contains("{start}") || template.contains("{end}") else {
+            throw StreamDefinitionError(field: field, problem: "must contain {start} or {end} so every window gets its own key")
+        }
+        var rest = template
+        for placeholder in placeholders { rest = rest.replacingOccurrences(of: placeholder, with: "x") }
+        guard !rest.contains("{"), !rest.contains("}") else {
+            throw StreamDefinitionError(field: field, problem: "has an unknown placeholder: known are \(placeholders.joined(separator: " "))")
+        }
+        try checkText(template.hasPrefix("{prefix}") ? "p/" + template.dropFirst("{prefix}".count) : template, field: field)
+    }
+
+    public static func checkPrefix(_ prefix: String, field: String) throws(StreamDefinitionError) {
+        guard !prefix.isEmpty else { return }
+        guard !prefix.contains("{"), !prefix.contains("}") else { throw StreamDefinitionError(field: field, problem: "must not contain { or }") }
+        try checkText(prefix, field: field)
     }
 }

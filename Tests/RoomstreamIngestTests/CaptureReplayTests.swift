@@ -2,13 +2,13 @@ import Foundation
 import RoomstreamCore
 import RoomstreamIngest
 import Testing
+import TestSupport
 
 /// Real Chrome, Firefox and Safari `getStats()` captures (../shared/captures) replayed through
 /// the decoder and the figures engine, against independently computed expected figures.
+@Suite(.enabled(if: SharedData.runnable, "needs ../shared/captures beside the checkout"))
 struct CaptureReplayTests {
-    static let capturesDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/captures")
+    static let capturesDirectory = SharedData.captures
 
     static let captures = ["direct-chrome156", "lossy-turn-udp-chrome156", "rtcstats-firefox-standard-stats-sfu", "rtcstats-safari-standard-stats"]
 
@@ -49,7 +49,6 @@ struct CaptureReplayTests {
 
     @Test(arguments: captures)
     func figuresMatchTheGroundTruth(_ name: String) throws {
-        guard FileManager.default.fileExists(atPath: Self.capturesDirectory.path) else { return }
         let peers = try Self.replay(name)
         let expected = try Self.expected(name)
         let measure: (Double) -> Double = { 0.02 * abs($0) + 0.5 }

@@ -60,8 +60,15 @@ struct StreamWindowTests {
         Invalid(definition: StreamDefinition(id: "a", keyTemplate: "{stream}.json", destination: .directory(path: "x")), field: "key_template"),
         Invalid(definition: StreamDefinition(id: "a", keyTemplate: "../{start}", destination: .directory(path: "x")), field: "key_template"),
         Invalid(definition: StreamDefinition(id: "a", destination: .directory(path: "")), field: "destination.path"),
-        Invalid(definition: StreamDefinition(id: "a", keyTemplate: "{start} +x.json", destination: .directory(path: "x")), field: "key_template"),
-        Invalid(definition: StreamDefinition(id: "a", destination: .s3({ var d = s3; d.prefix = "a b/"; return d }())), field: "destination.prefix"),
+        Invalid(definition: StreamDefinition(id: "a", keyTemplate: "{start}\t.json", destination: .directory(path: "x")), field: "key_template"),
+        Invalid(definition: StreamDefinition(id: "a", keyTemplate: "{start}/{room}.json", destination: .directory(path: "x")), field: "key_template"),
+        Invalid(definition: StreamDefinition(id: "a", keyTemplate: "a//{start}", destination: .directory(path: "x")), field: "key_template"),
+        Invalid(definition: StreamDefinition(id: "a", keyTemplate: "a/./{start}", destination: .directory(path: "x")), field: "key_template"),
+        Invalid(definition: StreamDefinition(id: "a", keyTemplate: "/{start}", destination: .directory(path: "x")), field: "key_template"),
+        Invalid(definition: StreamDefinition(id: "a", destination: .s3({ var d = s3; d.prefix = "/abs/"; return d }())), field: "destination.prefix"),
+        Invalid(definition: StreamDefinition(id: "a", destination: .s3({ var d = s3; d.prefix = "a/../b/"; return d }())), field: "destination.prefix"),
+        Invalid(definition: StreamDefinition(id: "a", destination: .s3({ var d = s3; d.prefix = "{stream}/"; return d }())), field: "destination.prefix"),
+        Invalid(definition: StreamDefinition(id: "a", destination: .s3({ var d = s3; d.prefix = String(repeating: "p", count: 1000) + "/"; return d }())), field: "key_template"),
         Invalid(definition: StreamDefinition(id: "a", destination: .s3({ var d = s3; d.endpoint = "s3.local"; return d }())), field: "destination.endpoint"),
         Invalid(definition: StreamDefinition(id: "a", destination: .s3({ var d = s3; d.bucket = "ab"; return d }())), field: "destination.bucket"),
         Invalid(definition: StreamDefinition(id: "a", destination: .s3({ var d = s3; d.bucket = "Upper"; return d }())), field: "destination.bucket"),
@@ -79,6 +86,10 @@ struct StreamWindowTests {
     @Test func validDefinitionsPass() throws {
         try StreamDefinition(id: "hourly-1", destination: .directory(path: "data/files")).validate()
         try StreamDefinition(id: "s3_daily", intervalMinutes: 1440, compression: .gzip, destination: .s3(Self.s3)).validate()
+        // Keys may hold '=', ':', '+', spaces, '%', '..' inside a name and non-ASCII (sent %-encoded once).
+        var awkward = Self.s3
+        awkward.prefix = "exports=1/a:b+c d%/réunion 日本/"
+        try StreamDefinition(id: "a", keyTemplate: "{prefix}dt={date}/x..y/{stream} {start}+{end}.json", destination: .s3(awkward)).validate()
     }
 }
 

@@ -3,8 +3,11 @@ import RoomstreamCore
 import RoomstreamIngest
 import RoomstreamStreams
 import Testing
+import TestSupport
 
-/// The engine delivering to moto's S3 server (started by `make test`).
+/// The engine delivering to the S3 servers `make test` starts (moto and rclone, path-style and
+/// virtual-hosted), with the default key template (`dt=` partitions) and awkward prefixes.
+@Suite(.enabled(if: S3TestTarget.runnable, "needs the S3 servers of `make test`"))
 struct StreamsEngineS3Tests {
     func engine(_ data: String, _ definition: StreamDefinition, _ registry: RoomRegistry, now: Double, multipartAbove: Int = 64 << 20) throws -> StreamsEngine {
         var configuration = StreamsEngine.Configuration(dataDirectory: data, peerTimeoutSeconds: 30, publicURL: "http://x")
@@ -13,13 +16,14 @@ struct StreamsEngineS3Tests {
         return try StreamsEngine(definitions: [definition], registry: registry, configuration: configuration, now: now)
     }
 
-    @Test func wrongSecretRetriesWithTheStoresErrorAndAFixedConfigDelivers() throws {
-        guard let moto = S3ClientTests.moto else { return }
+    @Test(arguments: S3TestTarget.names)
+    func wrongSecretRetriesWithTheStoresErrorAndAFixedConfigDelivers(_ name: String) throws {
+        let moto = try S3TestTarget.require(name)
         let data = NSTemporaryDirectory() + "roomstream-s3-\(UUID().uuidString)"
         let t0 = StreamsEngineTests.ms("2022-09-04T10:00:00.000Z")
         let registry = RoomRegistry()
-        var wrong = moto.destination
-        wrong.prefix = "wrong-secret-\(UUID().uuidString)/"
+        var wrong = moto.destination()
+        wrong.prefix = "wrong secret: \(UUID().uuidString)+é/"
         wrong.secretAccessKey = "not-the-secret"
         let failing = try engine(data, StreamDefinition(id: "s3m1", intervalMinutes: 1, destination: .s3(wrong)), registry, now: t0)
         try StreamsEngineTests.endRoom(registry, "r1", at: t0 + 20_000)
@@ -31,25 +35,26 @@ struct StreamsEngineS3Tests {
 
         // The operator fixes the secret (a restart with the corrected config): delivered once.
         var fixed = wrong
-        fixed.secretAccessKey = moto.secret
+        fixed.secretAccessKey = moto.secretAccessKey
         let working = try engine(data, StreamDefinition(id: "s3m1", intervalMinutes: 1, destination: .s3(fixed)), registry, now: t0 + 101_000)
         working.tick(now: t0 + 101_000)
         let delivered = try #require(working.statuses[0].files.first)
         #expect(delivered.state == .uploaded)
         #expect(working.statuses[0].files.count == 1)
-        let object = try S3Client(destination: fixed, secret: moto.secret).get(key: delivered.key)
+        let object = try S3Client(destination: fixed, secret: moto.secretAccessKey).get(key: delivered.key)
         let spool = try #require(working.spoolPath(stream: "s3m1", file: delivered.spoolName))
         #expect(object == Array(try Data(contentsOf: URL(fileURLWithPath: spool.path))))
         #expect(delivered.key.hasPrefix(fixed.prefix + "dt=2022-09-04/s3m1_20220904T1000Z_20220904T1001Z.json"))
     }
 
-    @Test func storeDownForSeveralWindowsKeepsTheFilesAndDeliversThemLaterWithoutGaps() throws {
-        guard let moto = S3ClientTests.moto else { return }
+    @Test(arguments: S3TestTarget.names)
+    func storeDownForSeveralWindowsKeepsTheFilesAndDeliversThemLaterWithoutGaps(_ name: String) throws {
+        let moto = try S3TestTarget.require(name)
         let data = NSTemporaryDirectory() + "roomstream-s3-\(UUID().uuidString)"
         let t0 = StreamsEngineTests.ms("2022-09-04T23:58:00.000Z")
         let registry = RoomRegistry()
-        var down = moto.destination
-        down.prefix = "down-\(UUID().uuidString)/"
+        var down = moto.destination()
+        down.prefix = "down=\(UUID().uuidString)/"
         down.endpoint = "http://127.0.0.1:9"  // nothing listens there
         let definition = StreamDefinition(id: "gz", intervalMinutes: 1, compression: .gzip, destination: .s3(down))
         let offline = try engine(data, definition, registry, now: t0)
@@ -60,7 +65,7 @@ struct StreamsEngineS3Tests {
 
         // The store is back; the service restarted in between.
         var up = down
-        up.endpoint = moto.destination.endpoint
+        up.endpoint = moto.endpoint
         let online = try engine(data, StreamDefinition(id: "gz", intervalMinutes: 1, compression: .gzip, destination: .s3(up)), registry, now: t0 + 6 * 60_000)
         online.tick(now: t0 + 6 * 60_000)
         let files = online.statuses[0].files
@@ -68,7 +73,7 @@ struct StreamsEngineS3Tests {
         #expect(files.allSatisfy { $0.state == .uploaded })
         let windows = files.map(\.window)
         #expect(zip(windows, windows.dropFirst()).allSatisfy { $0.end == $1.start })  // no gaps, no repeats
-        let client = S3Client(destination: up, secret: moto.secret)
+        let client = S3Client(destination: up, secret: moto.secretAccessKey)
         for (index, file) in files.prefix(4).enumerated() {
             let object = try client.get(key: file.key)
             let json = try #require(try JSONSerialization.jsonObject(with: Data(try gunzip(object))) as? [[String: Any]])
@@ -76,13 +81,14 @@ struct StreamsEngineS3Tests {
         }
     }
 
-    @Test func filesAboveTheThresholdGoAsMultipartUploads() throws {
-        guard let moto = S3ClientTests.moto else { return }
+    @Test(arguments: S3TestTarget.names)
+    func filesAboveTheThresholdGoAsMultipartUploads(_ name: String) throws {
+        let moto = try S3TestTarget.require(name)
         let data = NSTemporaryDirectory() + "roomstream-s3-\(UUID().uuidString)"
         let t0 = StreamsEngineTests.ms("2022-09-04T10:00:00.000Z")
         let registry = RoomRegistry()
-        var destination = moto.destination
-        destination.prefix = "multipart-\(UUID().uuidString.lowercased())/"
+        var destination = moto.destination()
+        destination.prefix = "multipart:\(UUID().uuidString.lowercased())/"
         // Threshold 0: even this small file goes as a multipart upload (one part).
         let engine = try engine(data, StreamDefinition(id: "mp", intervalMinutes: 1, destination: .s3(destination)), registry, now: t0, multipartAbove: 0)
         try StreamsEngineTests.endRoom(registry, "r", at: t0 + 10_000)
@@ -90,7 +96,7 @@ struct StreamsEngineS3Tests {
         let file = try #require(engine.statuses[0].files.first)
         #expect(file.state == .uploaded, "\(file.lastError ?? "")")
         let spool = try #require(engine.spoolPath(stream: "mp", file: file.spoolName))
-        #expect(try S3Client(destination: destination, secret: moto.secret).get(key: file.key) == Array(try Data(contentsOf: URL(fileURLWithPath: spool.path))))
+        #expect(try S3Client(destination: destination, secret: moto.secretAccessKey).get(key: file.key) == Array(try Data(contentsOf: URL(fileURLWithPath: spool.path))))
     }
 
     /// With zlib (RoomstreamIngest's Gzip), not a gzip child process: Foundation.Process trips ASan here.

@@ -26,12 +26,10 @@ typedef struct {
 } rs_http_result;
 
 /// Performs `method url` with the given header lines ("Name: value") and body (sent from
-/// memory with CURLOPT_POSTFIELDS, so curl's SigV4 signs it), signing with
-/// CURLOPT_AWS_SIGV4 = `sigv4` and `userpwd` ("key:secret") when `sigv4` is not NULL.
-/// TLS verification uses the system CA store. Returns 0 when curl completed the exchange.
+/// memory with CURLOPT_POSTFIELDS). The URL is used as given (CURLOPT_PATH_AS_IS): callers
+/// sign requests themselves, so nothing may change what was signed. TLS verification uses the system CA store. Returns 0 when curl completed the exchange.
 int rs_curl_request(const char *method, const char *url, const char *const *headers, size_t header_count,
-                    const unsigned char *body, size_t body_length, const char *sigv4, const char *userpwd,
-                    long connect_timeout_ms, long timeout_ms, size_t max_response_bytes, rs_http_result *result);
+                    const unsigned char *body, size_t body_length, long connect_timeout_ms, long timeout_ms, size_t max_response_bytes, rs_http_result *result);
 
 void rs_http_result_free(rs_http_result *result);
 
