@@ -59,7 +59,9 @@ let package = Package(
         .target(name: "FuzzDriver"),
         .executableTarget(name: "roomstream-fuzz-http", dependencies: ["FuzzDriver", "RoomstreamHTTP"]),
         // libFuzzer target for the ingest decode path (`make fuzz`); a corpus replayer otherwise.
-        .executableTarget(name: "roomstream-fuzz-ingest", dependencies: ["FuzzDriver", "RoomstreamCore", "RoomstreamIngest"]),
+        // Several ingest bodies in a row to one peer, then the records (fuzz target and tests).
+        .target(name: "IngestFuzzing", dependencies: ["RoomstreamCore", "RoomstreamIngest"]),
+        .executableTarget(name: "roomstream-fuzz-ingest", dependencies: ["FuzzDriver", "IngestFuzzing"]),
         // Blocking raw-socket client and polling helpers shared by the socket tests.
         .target(name: "TestSupport", dependencies: ["RoomstreamBasics"], path: "Tests/TestSupport"),
         .testTarget(name: "RoomstreamBasicsTests", dependencies: ["RoomstreamBasics"]),
@@ -70,7 +72,7 @@ let package = Package(
             dependencies: ["RoomstreamStreams", "RoomstreamCore", "RoomstreamIngest", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"]  // read by path (sigv4-golden.json), not bundled
         ),
-        .testTarget(name: "RoomstreamIngestTests", dependencies: ["RoomstreamIngest", "RoomstreamCore", "TestSupport"]),
+        .testTarget(name: "RoomstreamIngestTests", dependencies: ["RoomstreamIngest", "RoomstreamCore", "IngestFuzzing", "TestSupport"]),
         .testTarget(name: "RoomstreamServerTests", dependencies: ["RoomstreamServer", "RoomstreamHTTP", "TestSupport"]),
         .testTarget(
             name: "RoomstreamAppTests",

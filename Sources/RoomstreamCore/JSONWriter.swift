@@ -47,17 +47,25 @@ public struct JSONWriter: Sendable {
         text += json
     }
 
-    /// Rounded half away from zero to an integer; null when unknown.
+    /// Magnitudes below this (2^53) are whole numbers written as integers; above it a Double
+    /// is written in exponent form (`1e+30`, still a JSON number). Total for every Double: no
+    /// value can trap (`Int(x)` would, past Int.max), NaN and infinities are null.
+    static let largestExactInteger = 9_007_199_254_740_992.0
+
+    /// Rounded half away from zero to an integer; null when unknown or not finite.
     public mutating func integer(_ number: Double?) {
         guard let number, number.isFinite else { return null() }
-        raw(String(Int(number.rounded(.toNearestOrAwayFromZero))))
+        let rounded = number.rounded(.toNearestOrAwayFromZero)
+        raw(abs(rounded) < Self.largestExactInteger ? String(Int(rounded)) : "\(rounded)")
     }
 
-    /// Rounded half away from zero to `decimals` places; whole numbers without a fraction; null when unknown.
+    /// Rounded half away from zero to `decimals` places; whole numbers without a fraction; null
+    /// when unknown or not finite.
     public mutating func number(_ number: Double?, decimals: Int) {
         guard let number, number.isFinite else { return null() }
         let rounded = RoomRecord.round(number, decimals: decimals)
-        raw(rounded == rounded.rounded() && abs(rounded) < 1e15 ? String(Int(rounded)) : "\(rounded)")
+        guard rounded.isFinite else { return raw("\(number)") }  // the scaling overflowed: too large to have decimals
+        raw(rounded == rounded.rounded() && abs(rounded) < Self.largestExactInteger ? String(Int(rounded)) : "\(rounded)")
     }
 
     private mutating func appendQuoted(_ string: String) {

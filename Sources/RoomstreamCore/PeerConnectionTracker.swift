@@ -57,13 +57,30 @@ struct PeerConnectionTracker: Sendable {
         return previous
     }
 
-    /// Δbytes and Δpackets of an interval; nil when a counter is missing, went down (a new
-    /// baseline: the interval counts nothing), or no packet flowed (the stream was not active).
-    private static func deltas(bytes: Double?, packets: Double?, since previous: Counters) -> (Double, Double)? {
+    /// A counter step implying more than this is not media but a reset or garbage (metrics.md,
+    /// "Garbage and resets"): no WebRTC stream comes near 100 Gbit/s or 10 M packets/s.
+    static let maxBitsPerSecond = 100e9
+    static let maxPacketsPerSecond = 10e6
+    /// Mean jitter-buffer delay per emitted sample above this (seconds) is garbage.
+    static let maxJitterBufferSecondsPerSample = 60.0
+
+    /// Δbytes and Δpackets of an interval; nil when a counter is missing, went down, or jumped
+    /// faster than any real stream (a new baseline: the interval counts nothing), or no packet
+    /// flowed (the stream was not active).
+    private static func deltas(bytes: Double?, packets: Double?, since previous: Counters, at timestamp: Double) -> (Double, Double)? {
         guard let bytes, let packets, let previousBytes = Counters.known(previous.bytes), let previousPackets = Counters.known(previous.packets),
               bytes >= previousBytes, packets >= previousPackets, packets > previousPackets
         else { return nil }
-        return (bytes - previousBytes, packets - previousPackets)
+        let seconds = (timestamp - previous.timestamp) / 1000
+        let deltaBytes = bytes - previousBytes, deltaPackets = packets - previousPackets
+        guard deltaBytes * 8 <= maxBitsPerSecond * seconds, deltaPackets <= maxPacketsPerSecond * seconds else { return nil }
+        return (deltaBytes, deltaPackets)
+    }
+
+    /// Δlost of an interval of `seconds`, nil when it implies an impossible packet rate.
+    private static func lostDelta(_ lost: Double, since previousLost: Double, seconds: Double) -> Double? {
+        let delta = max(0, lost - previousLost)  // duplicates can lower packetsLost
+        return delta <= maxPacketsPerSecond * seconds ? delta : nil
     }
 
     /// One slot per kind × direction: index `kind.rawValue * 2 + direction.rawValue`.
@@ -76,16 +93,16 @@ struct PeerConnectionTracker: Sendable {
         let selectedPairRTT = report.selectedCandidatePair?.currentRoundTripTime
 
         // outbound-rtp: send bitrate; remember each stream's Δpackets for send loss, jitter, rtt.
-        var sentInInterval: [String: (packets: Double, kind: MediaKind)] = [:]
+        var sentInInterval: [String: (packets: Double, kind: MediaKind, seconds: Double)] = [:]
         for stream in report.outbound {
             guard let previous = advance(stream.id, to: Counters(timestamp: stream.timestamp, bytes: stream.bytesSent, packets: stream.packetsSent)),
-                  let (deltaBytes, deltaPackets) = Self.deltas(bytes: stream.bytesSent, packets: stream.packetsSent, since: previous)
+                  let (deltaBytes, deltaPackets) = Self.deltas(bytes: stream.bytesSent, packets: stream.packetsSent, since: previous, at: stream.timestamp)
             else { continue }
             let slot = Self.slot(stream.kind, .send)
             contributions[slot].cover(start: previous.timestamp, end: stream.timestamp)
             contributions[slot].bytes += deltaBytes
             if let mime = report.codec(stream.codecId)?.mimeType { contributions[slot].codecMimeType = mime }
-            sentInInterval[stream.id] = (deltaPackets, stream.kind)
+            sentInInterval[stream.id] = (deltaPackets, stream.kind, (stream.timestamp - previous.timestamp) / 1000)
         }
 
         // remote-inbound-rtp: what the far end says about our outbound streams.
@@ -96,8 +113,8 @@ struct PeerConnectionTracker: Sendable {
             guard let localId = remote.localId, let sent = sentInInterval[localId] else { continue }
             reported.insert(localId)
             let slot = Self.slot(sent.kind, .send)
-            if let lost = remote.packetsLost, let previousLost {
-                contributions[slot].lost += max(0, lost - previousLost)  // duplicates can lower packetsLost
+            if let lost = remote.packetsLost, let previousLost, let deltaLost = Self.lostDelta(lost, since: previousLost, seconds: sent.seconds) {
+                contributions[slot].lost += deltaLost
                 contributions[slot].lossBase += sent.packets
             }
             if let jitter = remote.jitter {
@@ -124,13 +141,13 @@ struct PeerConnectionTracker: Sendable {
                 timestamp: stream.timestamp, bytes: stream.bytesReceived, packets: stream.packetsReceived,
                 lost: stream.packetsLost, jitterBufferDelay: stream.jitterBufferDelay, jitterBufferEmitted: stream.jitterBufferEmittedCount)
             guard let previous = advance(stream.id, to: current),
-                  let (deltaBytes, deltaPackets) = Self.deltas(bytes: stream.bytesReceived, packets: stream.packetsReceived, since: previous)
+                  let (deltaBytes, deltaPackets) = Self.deltas(bytes: stream.bytesReceived, packets: stream.packetsReceived, since: previous, at: stream.timestamp)
             else { continue }
             let slot = Self.slot(stream.kind, .recv)
             contributions[slot].cover(start: previous.timestamp, end: stream.timestamp)
             contributions[slot].bytes += deltaBytes
-            if let lost = stream.packetsLost, let previousLost = Counters.known(previous.lost) {
-                let deltaLost = max(0, lost - previousLost)
+            if let lost = stream.packetsLost, let previousLost = Counters.known(previous.lost),
+               let deltaLost = Self.lostDelta(lost, since: previousLost, seconds: (stream.timestamp - previous.timestamp) / 1000) {
                 contributions[slot].lost += deltaLost
                 contributions[slot].lossBase += deltaLost + deltaPackets
             }
@@ -140,7 +157,8 @@ struct PeerConnectionTracker: Sendable {
             }
             if let delay = stream.jitterBufferDelay, let emitted = stream.jitterBufferEmittedCount,
                let previousDelay = Counters.known(previous.jitterBufferDelay), let previousEmitted = Counters.known(previous.jitterBufferEmitted),
-               delay >= previousDelay, emitted > previousEmitted {
+               delay >= previousDelay, emitted > previousEmitted,
+               delay - previousDelay <= Self.maxJitterBufferSecondsPerSample * (emitted - previousEmitted) {
                 contributions[slot].jitterBufferDelaySeconds += delay - previousDelay
                 contributions[slot].jitterBufferEmitted += emitted - previousEmitted
             }

@@ -112,3 +112,10 @@ func keyIs(_ key: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Whether bytes are one well-formed JSON document (simdjson), for checks on what we write.
+public enum JSONValidation {
+    public static func isValid(_ bytes: [UInt8], maxDepth: Int = 64) -> Bool {
+        bytes.withUnsafeBytes { buffer in (try? JSONValue.parse(buffer, maxDepth: maxDepth) { _ throws(IngestError) in true }) ?? false }
+    }
+}

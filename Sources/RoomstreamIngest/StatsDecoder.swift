@@ -41,7 +41,23 @@ enum StatsDecoder {
         return memcmp(bytes, literal.utf8Start, value.length) == 0
     }
 
-    private static func number(_ value: Double) -> Double? { value.isNaN ? nil : value }
+    // Plausible ranges, checked where numbers enter (W3C webrtc-stats types; metrics.md
+    // "Garbage and resets"). A value outside its range is garbage a client sent and counts as
+    // missing, exactly like an absent field: it never reaches a figure.
+    /// 2^53: the largest integer a Double (and a JavaScript number) holds exactly.
+    static let maxCounter = 9_007_199_254_740_992.0
+    /// `unsigned long long` counters (bytes, packets, emitted samples).
+    static func counter(_ value: Double) -> Double? { value >= 0 && value <= maxCounter ? value : nil }
+    /// `packetsLost` is a `long long`: duplicates can make it negative.
+    static func signedCounter(_ value: Double) -> Double? { abs(value) <= maxCounter ? value : nil }
+    /// Jitter and round-trip times, seconds: a minute is already far outside any call.
+    static func shortSeconds(_ value: Double) -> Double? { value >= 0 && value <= 60 ? value : nil }
+    /// Cumulative seconds (jitter-buffer delay, total round-trip time): at most ~300 years.
+    static func cumulativeSeconds(_ value: Double) -> Double? { value >= 0 && value <= 1e10 ? value : nil }
+    /// Frame width or height, pixels.
+    static func pixels(_ value: Double) -> Double? { value >= 0 && value <= 65_535 ? value : nil }
+    /// DOMHighResTimeStamp, ms since the epoch, in the range the batch's own timestamps have.
+    static func timestamp(_ value: Double) -> Double? { value >= 0 && value <= 1e14 ? value : nil }
     private static func bool(_ value: Int8) -> Bool? { value < 0 ? nil : value == 1 }
 
     private static func mediaKind(_ o: rs_stats_object) -> MediaKind? {
@@ -54,33 +70,33 @@ enum StatsDecoder {
 
     private static func add(_ o: rs_stats_object, to report: inout StatsReport) {
         guard let id = string(o.id) else { return }
-        let timestamp = number(o.timestamp)
+        let timestamp = timestamp(o.timestamp)
         switch o.type {
         case RS_STATS_OUTBOUND_RTP:
             guard let media = mediaKind(o), let timestamp else { return }
-            report.outbound.append(OutboundRTP(id: id, timestamp: timestamp, kind: media, bytesSent: number(o.bytes_sent), packetsSent: number(o.packets_sent), codecId: string(o.codec_id)))
+            report.outbound.append(OutboundRTP(id: id, timestamp: timestamp, kind: media, bytesSent: counter(o.bytes_sent), packetsSent: counter(o.packets_sent), codecId: string(o.codec_id)))
         case RS_STATS_INBOUND_RTP:
             guard let media = mediaKind(o), let timestamp else { return }
             var stream = InboundRTP(id: id, timestamp: timestamp, kind: media)
-            stream.bytesReceived = number(o.bytes_received)
-            stream.packetsReceived = number(o.packets_received)
-            stream.packetsLost = number(o.packets_lost)
-            stream.jitter = number(o.jitter)
-            stream.jitterBufferDelay = number(o.jitter_buffer_delay)
-            stream.jitterBufferEmittedCount = number(o.jitter_buffer_emitted_count)
+            stream.bytesReceived = counter(o.bytes_received)
+            stream.packetsReceived = counter(o.packets_received)
+            stream.packetsLost = signedCounter(o.packets_lost)
+            stream.jitter = shortSeconds(o.jitter)
+            stream.jitterBufferDelay = cumulativeSeconds(o.jitter_buffer_delay)
+            stream.jitterBufferEmittedCount = counter(o.jitter_buffer_emitted_count)
             stream.codecId = string(o.codec_id)
-            stream.frameWidth = number(o.frame_width)
-            stream.frameHeight = number(o.frame_height)
+            stream.frameWidth = pixels(o.frame_width)
+            stream.frameHeight = pixels(o.frame_height)
             report.inbound.append(stream)
         case RS_STATS_REMOTE_INBOUND_RTP:
             guard let media = mediaKind(o) else { return }
             var stream = RemoteInboundRTP(id: id, timestamp: timestamp ?? 0, kind: media)
             stream.localId = string(o.local_id)
-            stream.packetsLost = number(o.packets_lost)
-            stream.jitter = number(o.jitter)
-            stream.roundTripTime = number(o.round_trip_time)
-            stream.roundTripTimeMeasurements = number(o.round_trip_time_measurements)
-            stream.totalRoundTripTime = number(o.total_round_trip_time)
+            stream.packetsLost = signedCounter(o.packets_lost)
+            stream.jitter = shortSeconds(o.jitter)
+            stream.roundTripTime = shortSeconds(o.round_trip_time)
+            stream.roundTripTimeMeasurements = counter(o.round_trip_time_measurements)
+            stream.totalRoundTripTime = cumulativeSeconds(o.total_round_trip_time)
             report.remoteInbound.append(stream)
         case RS_STATS_CANDIDATE_PAIR:
             var pair = CandidatePair(id: id, timestamp: timestamp ?? 0)
@@ -88,7 +104,7 @@ enum StatsDecoder {
             pair.nominated = bool(o.nominated)
             pair.state = string(o.state)
             pair.localCandidateId = string(o.local_candidate_id)
-            pair.currentRoundTripTime = number(o.current_round_trip_time)
+            pair.currentRoundTripTime = shortSeconds(o.current_round_trip_time)
             report.candidatePairs.append(pair)
         case RS_STATS_LOCAL_CANDIDATE:
             var candidate = LocalCandidate(id: id)

@@ -64,6 +64,34 @@ struct PeerConnectionTrackerTests {
         #expect(f.audio.send.bitrateKbps == 20_000 * 8 / 2.0 / 1000)
     }
 
+    /// metrics.md "Garbage and resets": a step implying more than 100 Gbit/s or 10 M packets/s
+    /// (or a lost count rising faster than that) is a new baseline; the next steps count again.
+    @Test(arguments: [
+        (bytes: 1e15, packets: 10.0, lost: 1.0),       // bytes jump (the decoder already drops counters above 2^53)
+        (bytes: 2000.0, packets: 1e12, lost: 1.0),     // packets jump
+        (bytes: 12.6e9, packets: 20.0, lost: 1.0),     // just over 100 Gbit/s for one second
+    ])
+    func implausibleCounterStepsAreAResetNotMedia(_ jump: (bytes: Double, packets: Double, lost: Double)) {
+        let f = figures([
+            Self.report(at: 0, sent: (0, 0), received: (0, 0, 0, 0.01)),
+            Self.report(at: 1000, sent: (jump.bytes, jump.packets), received: (jump.bytes, jump.packets, jump.lost, 0.01)),
+            Self.report(at: 2000, sent: (jump.bytes + 5000, jump.packets + 50), received: (jump.bytes + 5000, jump.packets + 50, jump.lost + 1, 0.01)),
+        ])
+        #expect(f.audio.send.bitrateKbps == 40)  // only the last second: 5000 bytes
+        #expect(f.audio.recv.bitrateKbps == 40)
+        #expect(f.audio.recv.packetLossPercent == 1.0 / 51 * 100)
+    }
+
+    @Test func lostCountRisingFasterThanAnyStreamIsIgnoredForThatInterval() {
+        let f = figures([
+            Self.report(at: 0, received: (0, 0, 0, 0.01)),
+            Self.report(at: 1000, received: (5000, 50, 1e9, 0.01)),
+            Self.report(at: 2000, received: (10_000, 100, 1e9 + 2, 0.01)),
+        ])
+        #expect(f.audio.recv.bitrateKbps == 40)
+        #expect(f.audio.recv.packetLossPercent == 2.0 / 52 * 100)
+    }
+
     @Test func idleIntervalsDoNotPullTheBitrateDown() {
         let f = figures([
             Self.report(at: 0, sent: (0, 0)),

@@ -38,6 +38,28 @@ struct RoomRecordTests {
         #expect(KindFigures().bitrateKbps == nil)
     }
 
+    /// The writer is total: no Double traps it, and every output is a JSON number or null.
+    @Test(arguments: [
+        Double.greatestFiniteMagnitude, -Double.greatestFiniteMagnitude, 9.3e18, -9.3e18, 1e30, 8e27, 9_007_199_254_740_993,
+        9_007_199_254_740_991.4, 1e15 + 0.5, .nan, .infinity, -.infinity, -0.0, 5e-324, 1e-300, 0.5, -2.5,
+    ])
+    func writerIsTotalOnEveryDouble(_ value: Double) throws {
+        for decimals in [nil, 0, 1, 2, 3] as [Int?] {
+            var writer = JSONWriter()
+            writer.beginArray()
+            if let decimals { writer.number(value, decimals: decimals) } else { writer.integer(value) }
+            writer.endArray()
+            let parsed = try JSONSerialization.jsonObject(with: Data(writer.text.utf8)) as? [Any]
+            let element = try #require(parsed?.first, "\(writer.text)")
+            if value.isFinite {
+                let number = try #require(element as? NSNumber, "\(writer.text)").doubleValue
+                #expect(abs(number - value) <= max(1, abs(value) * 1e-15), "\(writer.text) for \(value)")
+            } else {
+                #expect(element is NSNull, "\(writer.text)")
+            }
+        }
+    }
+
     @Test func writerPlacesCommasAndRoundsNumbers() {
         var writer = JSONWriter()
         writer.beginObject()

@@ -1,10 +1,11 @@
 import Foundation
-import RoomstreamCore
-import RoomstreamIngest
+import IngestFuzzing
 import Testing
 
-/// Inputs the fuzzers found (Fuzz/regressions) and the seed corpus, through the whole path:
-/// decode, apply, build the record. Each must give a result or an IngestError, never a trap.
+/// Inputs the fuzzers found (Fuzz/regressions) and the seed corpus, through the whole path the
+/// ingest fuzz target runs (IngestFuzzing: several bodies in a row to one peer, decode, apply,
+/// records after each body and after the room ends). Each must give results or IngestErrors,
+/// never a trap or a malformed record.
 struct FuzzRegressionTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -18,11 +19,7 @@ struct FuzzRegressionTests {
     @Test(arguments: inputs)
     func replay(_ path: String) throws {
         let bytes = try Array(Data(contentsOf: Self.root.appendingPathComponent(path)))
-        guard let batch = try? IngestDecoder.decode(bytes) else { return }
-        let registry = RoomRegistry()
-        _ = try? registry.ingest(roomID: "r", peerID: "p", batch: batch, arrival: (batch.latestTimestamp ?? 0) + 50, userAgent: nil)
-        for room in registry.liveRooms + registry.endedRooms {
-            #expect(!RoomRecord.json(room, publicURL: "http://x", includeState: true).isEmpty)
-        }
+        let problems = bytes.withUnsafeBytes { IngestFuzzing.run($0) }
+        #expect(problems.isEmpty, "\(problems)")
     }
 }
