@@ -26,8 +26,10 @@ enum ByteClass {
             if (b >= 0x21 && b <= 0x7E) || b >= 0x80 || b == space || b == tab { bits |= fieldValueBit }
             // RFC 9112 §3.2 / RFC 3986 §2: a request-target is visible ASCII. Like most servers we also
             // let through the few visible characters RFC 3986 excludes ({ } | ^ ` \ " < >), which some
-            // clients leave unencoded in queries; controls, SP, DEL and non-ASCII are rejected.
-            if b >= 0x21 && b <= 0x7E { bits |= targetBit }
+            // clients leave unencoded in queries; controls, SP, DEL and non-ASCII are rejected, and
+            // so is "#": a fragment is never part of a request-target (RFC 9112 §3.2, RFC 3986
+            // §3.5: a client strips it), so one arriving is a malformed target, not a path.
+            if b >= 0x21 && b <= 0x7E && b != 0x23 { bits |= targetBit }
             // RFC 3986 §3.2.2-3.2.3: unreserved / sub-delims / pct-encoded / ":" port / "[" "]" IP-literal
             if isAlpha || isDigit || Array("-._~!$&'()*+,;=%:[]".utf8).contains(b) { bits |= hostBit }
             table[byte] = bits

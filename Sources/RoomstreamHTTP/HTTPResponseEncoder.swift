@@ -19,9 +19,10 @@ public enum HTTPResponseEncoder {
         appendSanitized(response.status.reason, to: &out)
         out.append(contentsOf: "\r\nDate: ".utf8)
         out.append(contentsOf: date.utf8)
-        // RFC 9110 §8.6: no Content-Length in 1xx and 204 responses.
+        // RFC 9110 §8.6: no Content-Length in 1xx and 204 responses; in a 304 it could only be
+        // the 200's length, which the encoder does not know, so none (the 304 has no content).
         let code = response.status.code
-        if code >= 200 && code != 204 {
+        if code >= 200 && code != 204 && code != 304 {
             out.append(contentsOf: "\r\nContent-Length: ".utf8)
             appendDecimal(response.body.count, to: &out)
         }

@@ -93,6 +93,17 @@ final class Connection: @unchecked Sendable {
 
     func drain() {
         guard !closed else { return }
+        // A peer that reset (or closed) may not have been reported by the read source (measured:
+        // an RST after part of a request raised no read event); ask the socket directly, so a
+        // dead peer never holds the drain for its timeout.
+        var byte: UInt8 = 0
+        let peeked = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if peeked == 0 {
+            perform(machine.peerClosed())
+        } else if peeked < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+            perform(machine.connectionFailed())
+        }
+        guard !closed else { return }
         perform(machine.beginDrain())
     }
 

@@ -129,11 +129,15 @@ public struct ConnectionStateMachine: Sendable {
         state == .closed ? .none : markClosed()
     }
 
-    /// The server is shutting down: idle connections close now, busy ones after their response.
+    /// The server is shutting down. Connections with no request in flight close now: idle
+    /// keep-alive ones, and ones holding only part of a head (nothing of it was answered, so
+    /// the client loses nothing it cannot resend; a peer that closed or reset mid-head, or just
+    /// went silent, would otherwise hold the drain for the whole header timeout). A request
+    /// whose head is complete (reading its body, processing, writing) finishes, then closes.
     public mutating func beginDrain() -> Action {
         draining = true
         switch state {
-        case .awaitingRequest: return markClosed()
+        case .awaitingRequest, .readingHead: return markClosed()
         case .writing:
             closing = true
             return .none

@@ -50,6 +50,17 @@ struct StreamRoutesTests {
         #expect(download.status == 200)
         #expect(download.bodyText == stored)
         #expect(download.headers["etag"] == "\"\(files.first?["sha256"] as? String ?? "")\"")
+        // A conditional GET with the ETag: 304 without Content-Length (RFC 9110 §8.6), and the
+        // keep-alive connection stays usable for the next request.
+        let client = try app.client()
+        let etag = download.headers["etag"] ?? ""
+        let conditional = "GET /v1/streams/m1/files/\(name) HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(AppTestService.adminToken)\r\nIf-None-Match: \(etag)\r\n\r\n"
+        client.send(Array((conditional + "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").utf8))
+        let notModified = try #require(client.readResponse())
+        #expect(notModified.status == 304)
+        #expect(notModified.headers["content-length"] == nil)
+        #expect(notModified.body.isEmpty)
+        #expect(client.readResponse()?.status == 200)
         let gzipFile = try #require(jsonObject(try app.admin("/v1/streams/gz/files"))?["files"] as? [[String: Any]]).first
         let gzipDownload = try #require(try app.admin("/v1/streams/gz/files/\(gzipFile?["file"] as? String ?? "")"))
         #expect(gzipDownload.headers["content-encoding"] == "gzip")

@@ -26,6 +26,11 @@ struct HTTPResponseEncoderTests {
         #expect(String(decoding: HTTPResponseEncoder.continueHead, as: UTF8.self) == "HTTP/1.1 100 Continue\r\n\r\n")
     }
 
+    @Test func notModifiedHasNoContentLength() {
+        let head = encode(HTTPResponse(status: HTTPStatus(code: 304), headers: [HTTPHeaderField("ETag", "\"abc\"")]))
+        #expect(head == "HTTP/1.1 304 Not Modified\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nETag: \"abc\"\r\n\r\n")
+    }
+
     @Test func headerValuesCannotSplitTheResponse() {
         let head = encode(HTTPResponse(status: .ok, headers: [HTTPHeaderField("X-A", "1\r\nSet-Cookie: evil")]))
         #expect(head.contains("X-A: 1  Set-Cookie: evil\r\n"))

@@ -97,9 +97,15 @@ struct ConnectionStateMachineTests {
         #expect(machine.beginDrain() == .close)
     }
 
-    @Test func drainLetsARequestInProgressFinishThenCloses() {
+    @Test func drainClosesAPartialHeadAtOnce() {
         var machine = ConnectionStateMachine(timeouts: timeouts, now: at(0))
         _ = machine.needMoreData(partialRequest: true, readingBody: false, now: at(0))
+        #expect(machine.beginDrain() == .close)
+    }
+
+    @Test func drainLetsARequestInProgressFinishThenCloses() {
+        var machine = ConnectionStateMachine(timeouts: timeouts, now: at(0))
+        _ = machine.needMoreData(partialRequest: true, readingBody: true, now: at(0))
         #expect(machine.beginDrain() == .none)
         _ = machine.requestReceived()
         #expect(machine.responseReady(keepAlive: true, now: at(1)) == .sendResponse(close: true))

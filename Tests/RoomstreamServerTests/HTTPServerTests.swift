@@ -267,15 +267,56 @@ import Testing
         #expect(throws: ClientError.self) { try RawClient(port: server.port) }
     }
 
+    /// What a conformance run leaves behind: idle keep-alive connections, peers that closed or
+    /// reset in the middle of a head or body, or after a closing error response, and silent
+    /// partial heads. None has a request in flight with a live peer, so the drain ends at once
+    /// instead of waiting out its timeout.
+    @Test func drainDoesNotWaitForConnectionsWithoutARequestInFlight() async throws {
+        var configuration = ServerConfiguration()
+        configuration.timeouts.headerTimeout = .seconds(30)
+        configuration.timeouts.idleTimeout = .seconds(30)
+        let server = try TestServer(configuration: configuration)
+        var keep: [RawClient] = []
+        for index in 0..<24 {
+            let client = try RawClient(port: server.port)
+            switch index % 6 {
+            case 0:  // idle keep-alive after a response
+                client.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                #expect(client.readResponse()?.status == 200)
+                keep.append(client)
+            case 1:  // half a head, then FIN
+                client.send("GET /healthz HTTP/1.1\r\nHo")
+                shutdown(client.fd, Int32(SHUT_WR))
+                keep.append(client)
+            case 2:  // half a head, then RST
+                client.send("POST /echo/x HTTP/1.1\r\nHost: t\r\nContent-Le")
+                client.reset()
+            case 3:  // a malformed request (closing 400), then the peer goes away without reading
+                client.send("GET /healthz#x HTTP/1.1\r\nHost: t\r\n\r\n")
+                client.reset()
+            case 4:  // a complete head, half the body, then RST: in flight, but nobody is there
+                client.send("POST /echo/x HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+                client.reset()
+            default:  // half a head from a peer still there but silent
+                client.send("GET /healthz HTTP/1.1\r\nHost: t\r\n")
+                keep.append(client)
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))  // let the server read what was sent
+        let started = ContinuousClock.now
+        #expect(await server.stop(drainTimeout: .seconds(20)))
+        #expect(ContinuousClock.now - started < .seconds(3), "the drain waited for connections with no request in flight")
+        _ = keep
+    }
+
     @Test func drainTimeoutForcesRemainingConnectionsClosed() async throws {
         var configuration = ServerConfiguration()
         configuration.timeouts.headerTimeout = .seconds(30)
         let server = try TestServer(configuration: configuration)
         let slow = try RawClient(port: server.port)
-        slow.send("GET /healthz HTTP/1.1\r\n")  // a head that never completes
+        // A body that never completes: a request in flight, which the drain waits for.
+        slow.send("POST /echo/x HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
         #expect(await eventually { server.server.counters.activeConnections == 1 })
-        // Let the server read those bytes: a connection with nothing read yet counts as idle and
-        // would be closed at once by the drain.
         try await Task.sleep(for: .milliseconds(300))
         #expect(await server.stop(drainTimeout: .milliseconds(200)) == false)
         #expect(slow.isClosedByServer())

@@ -20,7 +20,7 @@ public struct ClientResponse {
 
 /// A blocking test client over a raw socket, so tests control every byte and can see closes.
 public final class RawClient {
-    public let fd: Int32
+    public private(set) var fd: Int32
     private var buffer: [UInt8] = []
 
     public init(port: Int, host: String = "127.0.0.1", receiveTimeout: Duration = .seconds(5)) throws {
@@ -41,7 +41,15 @@ public final class RawClient {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Closes with an RST (SO_LINGER 0), as a crashed or killed peer's kernel would.
+    public func reset() {
+        var option = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+        close(fd)
+        fd = -1
+    }
 
     public func send(_ text: String) { send(Array(text.utf8)) }
 
@@ -80,7 +88,7 @@ public final class RawClient {
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         buffer.removeFirst(headEnd + 4)
-        let length = (status < 200 || status == 204 || headRequest) ? 0 : Int(headers["content-length"] ?? "0") ?? 0
+        let length = (status < 200 || status == 204 || status == 304 || headRequest) ? 0 : Int(headers["content-length"] ?? "0") ?? 0
         while buffer.count < length { if !fill() { return nil } }
         let body = Array(buffer[0..<length])
         buffer.removeFirst(length)
