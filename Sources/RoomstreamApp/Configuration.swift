@@ -31,6 +31,9 @@ public struct RoomstreamConfiguration: Sendable, Equatable {
     public var retentionDays: Double = 7
     /// Files above this go to S3 as multipart uploads (`delivery.multipart_threshold_mib`).
     public var multipartThresholdMiB = 64
+    /// Directory destinations made through the admin API must lie under this directory
+    /// (`delivery.api_directory_root`; nil: `<data dir>/files`; relative: under the data dir).
+    public var apiDirectoryRoot: String?
 
     public init() {}
 
@@ -70,7 +73,11 @@ extension RoomstreamConfiguration {
         try reader.only(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url", "streams", "delivery"])
         if let streams = reader.values["streams"] { try parseStreams(streams, into: &config) }
         if let delivery = try reader.object("delivery") {
-            try delivery.only(["grace_seconds", "retention_days", "multipart_threshold_mib"])
+            try delivery.only(["grace_seconds", "retention_days", "multipart_threshold_mib", "api_directory_root"])
+            if let root = try delivery.string("api_directory_root") {
+                guard !root.isEmpty else { throw ConfigurationError(field: "delivery.api_directory_root", problem: "must not be empty") }
+                config.apiDirectoryRoot = root
+            }
             if let mib = try delivery.integer("multipart_threshold_mib", in: 5...5120) { config.multipartThresholdMiB = mib }
             if let grace = try delivery.number("grace_seconds") {
                 guard (0...3600).contains(grace) else { throw ConfigurationError(field: "delivery.grace_seconds", problem: "must be from 0 to 3600") }

@@ -31,6 +31,7 @@ public final class RoomstreamService: Sendable {
         streamsConfiguration.graceSeconds = configuration.graceSeconds
         streamsConfiguration.retentionSeconds = configuration.retentionDays * 86_400
         streamsConfiguration.multipartThresholdBytes = configuration.multipartThresholdMiB * 1024 * 1024
+        streamsConfiguration.apiDirectoryRoot = configuration.apiDirectoryRoot
         let streams = try StreamsEngine(definitions: configuration.streams, registry: registry, configuration: streamsConfiguration, now: wallClock.nowMilliseconds()) { [logger] event, fields in
             let level: Logger.Level = event.contains("failed") ? .error : .info
             logger.log(level: level, "stream: \(event)", metadata: fields.mapValues { .string($0) })

@@ -106,47 +106,31 @@ struct StreamRoutes: Sendable {
         return .json(.accepted, #"{"retry":"scheduled"}"#)
     }
 
+    /// A stream's status: its definition in the one wire form (secrets as `***`), then the
+    /// live fields, in one JSON object.
     static func write(_ status: StreamsEngine.Status, now: Double, to writer: inout JSONWriter) {
-        let definition = status.definition
-        writer.beginObject()
-        writer.key("id"); writer.string(definition.id)
-        writer.key("interval_minutes"); writer.integer(Double(definition.intervalMinutes))
-        writer.key("compression"); writer.string(definition.compression.rawValue)
-        writer.key("write_empty"); writer.raw(definition.writeEmpty ? "true" : "false")
-        writer.key("key_template"); writer.string(definition.keyTemplate)
-        writer.key("paused"); writer.raw(definition.paused ? "true" : "false")
-        writer.key("destination")
-        writer.beginObject()
-        switch definition.destination {
-        case .directory(let path):
-            writer.key("type"); writer.string("directory")
-            writer.key("path"); writer.string(path)
-        case .s3(let s3):
-            writer.key("type"); writer.string("s3")
-            writer.key("endpoint"); writer.string(s3.endpoint)
-            writer.key("region"); writer.string(s3.region)
-            writer.key("bucket"); writer.string(s3.bucket)
-            writer.key("prefix"); writer.string(s3.prefix)
-            writer.key("access_key_id"); writer.string(s3.accessKeyID)
-            // Secrets are never returned.
-            writer.key(s3.secretAccessKeyEnv == nil ? "secret_access_key" : "secret_access_key_env")
-            writer.string(s3.secretAccessKeyEnv ?? "***")
-            writer.key("path_style"); writer.raw(s3.pathStyle ? "true" : "false")
-        }
-        writer.endObject()
-        writer.key("last_sealed_window")
-        if let window = status.lastSealedWindow { writeWindow(window, to: &writer) } else { writer.null() }
-        writer.key("next_seal_time"); writer.string(ISO8601Milliseconds.format(Double(status.nextSealTime)))
+        let encoder = JSONEncoder()
+        encoder.userInfo[.redactSecrets] = true
+        encoder.outputFormatting = [.sortedKeys]
+        var definition = (try? encoder.encode(status.definition)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        // The definition's object, left open for the status fields that follow.
+        definition.removeLast()
+        var fields = JSONWriter()
+        fields.beginObject()
+        fields.key("last_sealed_window")
+        if let window = status.lastSealedWindow { writeWindow(window, to: &fields) } else { fields.null() }
+        fields.key("next_seal_time"); fields.string(ISO8601Milliseconds.format(Double(status.nextSealTime)))
         // How far sealing is behind: time past the due seal of the next window (0 when on time).
-        writer.key("lag_seconds"); writer.integer(max(0, now - Double(status.nextSealTime)) / 1000)
-        writer.key("files_by_state")
-        writer.beginObject()
+        fields.key("lag_seconds"); fields.integer(max(0, now - Double(status.nextSealTime)) / 1000)
+        fields.key("files_by_state")
+        fields.beginObject()
         for state in [SealedFile.State.sealed, .uploading, .uploaded, .retrying] {
-            writer.key(state.rawValue); writer.integer(Double(status.files.filter { $0.state == state }.count))
+            fields.key(state.rawValue); fields.integer(Double(status.files.filter { $0.state == state }.count))
         }
-        writer.endObject()
-        writer.key("last_error"); writer.optionalString(status.lastError)
-        writer.endObject()
+        fields.endObject()
+        fields.key("last_error"); fields.optionalString(status.lastError)
+        fields.endObject()
+        writer.raw(definition + (definition.count > 1 ? "," : "") + fields.text.dropFirst())
     }
 
     static func writeWindow(_ window: StreamWindow, to writer: inout JSONWriter) {
@@ -214,15 +198,12 @@ struct StreamAdminRoutes: Sendable {
 
     func create(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
         try authorization.requireAdmin(request)
+        _ = try body(request)  // a JSON object, else 400 malformed_json
         let definition: StreamDefinition
         do {
-            definition = try RoomstreamConfiguration.parseStreamDefinition(try body(request), path: "")
-        } catch let error as ConfigurationError {
-            throw .badRequest("invalid_field", error.description)
-        } catch let error as APIError {
-            throw error
+            definition = try StreamDefinition.decode(json: Data(request.http.body))
         } catch {
-            throw .badRequest("invalid_body", "\(error)")
+            throw .badRequest("invalid_field", error.description)
         }
         do { try engine.create(definition, now: clock.nowMilliseconds()) } catch { throw Self.apiError(error) }
         return show(definition.id, status: HTTPStatus(code: 201))
@@ -233,10 +214,12 @@ struct StreamAdminRoutes: Sendable {
         try authorization.requireAdmin(request)
         let id = request.parameter("id")
         guard let current = engine.status(of: id)?.definition else { throw .notFound("no stream \(id)") }
-        var merged = Self.configObject(current)
+        var merged = current.jsonObject
         let changes = try body(request)
         for (key, value) in changes {
-            if key == "destination", let destination = value as? [String: Any], var base = merged["destination"] as? [String: Any] {
+            if key == "destination", var destination = value as? [String: Any], var base = merged["destination"] as? [String: Any] {
+                // "***" is what answers show for the secret: sent back, it keeps the current one.
+                if destination["secret_access_key"] as? String == "***" { destination["secret_access_key"] = nil }
                 if let type = destination["type"] as? String, type != base["type"] as? String { base = [:] }
                 // A new secret replaces the old one, whichever form each takes.
                 if destination["secret_access_key"] != nil || destination["secret_access_key_env"] != nil {
@@ -252,9 +235,11 @@ struct StreamAdminRoutes: Sendable {
         if let newID = changes["id"] as? String, newID != id { throw .badRequest("invalid_field", "id cannot change") }
         let definition: StreamDefinition
         do {
-            definition = try RoomstreamConfiguration.parseStreamDefinition(merged, path: "")
-        } catch {
+            definition = try StreamDefinition.decode(json: try JSONSerialization.data(withJSONObject: merged))
+        } catch let error as StreamDefinitionError {
             throw .badRequest("invalid_field", error.description)
+        } catch {
+            throw .badRequest("malformed_json", "the body must be a JSON object")
         }
         do { try engine.update(id) { $0 = definition } } catch { throw Self.apiError(error) }
         return show(id, status: .ok)
@@ -270,26 +255,5 @@ struct StreamAdminRoutes: Sendable {
         try authorization.requireAdmin(request)
         do { try engine.update(request.parameter("id")) { $0.paused = paused } } catch { throw Self.apiError(error) }
         return show(request.parameter("id"), status: .ok)
-    }
-
-    /// A definition in the config file's shape (secrets included: this never leaves the process).
-    static func configObject(_ definition: StreamDefinition) -> [String: Any] {
-        // Numbers and booleans as NSNumber, the way JSONSerialization gives them to the parser.
-        var object: [String: Any] = [
-            "id": definition.id, "interval_minutes": NSNumber(value: definition.intervalMinutes), "compression": definition.compression.rawValue,
-            "write_empty": NSNumber(value: definition.writeEmpty), "key_template": definition.keyTemplate, "paused": NSNumber(value: definition.paused),
-        ]
-        switch definition.destination {
-        case .directory(let path): object["destination"] = ["type": "directory", "path": path]
-        case .s3(let s3):
-            var destination: [String: Any] = [
-                "type": "s3", "endpoint": s3.endpoint, "region": s3.region, "bucket": s3.bucket, "prefix": s3.prefix,
-                "access_key_id": s3.accessKeyID, "path_style": NSNumber(value: s3.pathStyle),
-            ]
-            if let secret = s3.secretAccessKey { destination["secret_access_key"] = secret }
-            if let env = s3.secretAccessKeyEnv { destination["secret_access_key_env"] = env }
-            object["destination"] = destination
-        }
-        return object
     }
 }

@@ -17,10 +17,11 @@ extension HTTPRequestParser {
         // RFC 9112 §3.2: request-target, no whitespace inside
         let targetStart = index
         while index < line.upperBound, ByteClass.isTarget(buffer[index]) { index += 1 }
-        guard index > targetStart, index < line.upperBound else { return .invalidRequestLine }
+        guard index < line.upperBound else { return .invalidRequestLine }
         guard buffer[index] == ByteClass.space else {
             return ByteClass.isWhitespace(buffer[index]) ? .invalidRequestLine : .invalidRequestTarget
         }
+        guard index > targetStart else { return .invalidRequestLine }  // an empty target
         if let error = checkTargetForm(targetStart..<index) { return error }
         head.target = (targetStart - messageStart)..<(index - messageStart)
         index += 1

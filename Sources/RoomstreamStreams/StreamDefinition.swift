@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where a stream's files go.
 public enum StreamDestination: Sendable, Equatable {
     /// A local directory (the embedded default, used by `make run`).
@@ -37,6 +39,11 @@ public enum StreamCompression: String, Sendable, Equatable {
 
 /// One data stream: every `intervalMinutes`, the rooms that ended in the window become one
 /// file at `keyTemplate` in `destination`.
+///
+/// This is the one wire type of a stream definition: the config file's `streams[]`, the admin
+/// API's bodies and answers, and `data/streams/definitions.json` all read and write it through
+/// `Codable` (snake_case keys; see `docs/data-streams.md`). Decoding validates every field and
+/// rejects unknown keys, naming the field (`destination.bucket: must be …`).
 public struct StreamDefinition: Sendable, Equatable {
     public static let defaultKeyTemplate = "{prefix}dt={date}/{stream}_{start}_{end}.json"
 
@@ -120,6 +127,9 @@ extension StreamDefinition {
             guard (s3.secretAccessKey != nil) != (s3.secretAccessKeyEnv != nil) else {
                 throw StreamDefinitionError(field: "destination.secret_access_key", problem: "give exactly one of secret_access_key and secret_access_key_env")
             }
+            guard s3.secretAccessKey != "***" else {
+                throw StreamDefinitionError(field: "destination.secret_access_key", problem: "\"***\" is how answers hide the secret: send the secret itself, or leave the field out to keep it")
+            }
         }
     }
 }
@@ -166,5 +176,174 @@ public enum KeyRules {
         guard !prefix.isEmpty else { return }
         guard !prefix.contains("{"), !prefix.contains("}") else { throw StreamDefinitionError(field: field, problem: "must not contain { or }") }
         try checkText(prefix, field: field)
+    }
+}
+
+// MARK: - The wire form
+
+/// A coding key for any name: lets decoding list the keys present and refuse unknown ones.
+struct AnyCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension CodingUserInfoKey {
+    /// Set to `true` when encoding for an answer: secrets become `***` (never leave the process).
+    public static let redactSecrets = CodingUserInfoKey(rawValue: "roomstream.redactSecrets")!
+}
+
+/// Reads one JSON object's fields, turning every decoding problem into a `StreamDefinitionError`
+/// that names the field.
+struct FieldReader {
+    let container: KeyedDecodingContainer<AnyCodingKey>
+    let prefix: String
+
+    init(_ decoder: any Decoder, prefix: String) throws(StreamDefinitionError) {
+        do { container = try decoder.container(keyedBy: AnyCodingKey.self) } catch {
+            throw StreamDefinitionError(field: prefix.isEmpty ? "stream" : String(prefix.dropLast()), problem: "must be a JSON object")
+        }
+        self.prefix = prefix
+    }
+
+    func only(_ known: [String]) throws(StreamDefinitionError) {
+        for key in container.allKeys.map(\.stringValue).sorted() where !known.contains(key) {
+            throw StreamDefinitionError(field: prefix + key, problem: "unknown key (known: \(known.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    private func read<T: Decodable>(_ type: T.Type, _ key: String, _ expected: String) throws(StreamDefinitionError) -> T? {
+        let codingKey = AnyCodingKey(key)
+        guard container.contains(codingKey) else { return nil }
+        do {
+            if try container.decodeNil(forKey: codingKey) { return nil }
+            return try container.decode(type, forKey: codingKey)
+        } catch {
+            throw StreamDefinitionError(field: prefix + key, problem: "must be \(expected)")
+        }
+    }
+
+    func string(_ key: String) throws(StreamDefinitionError) -> String? { try read(String.self, key, "a string") }
+    func bool(_ key: String) throws(StreamDefinitionError) -> Bool? { try read(Bool.self, key, "true or false") }
+
+    func integer(_ key: String, in range: ClosedRange<Int>) throws(StreamDefinitionError) -> Int? {
+        guard let value = try read(Double.self, key, "an integer from \(range.lowerBound) to \(range.upperBound)") else { return nil }
+        guard value.rounded() == value, value >= Double(range.lowerBound), value <= Double(range.upperBound) else {
+            throw StreamDefinitionError(field: prefix + key, problem: "must be an integer from \(range.lowerBound) to \(range.upperBound), got \(value)")
+        }
+        return Int(value)
+    }
+
+    func required<T>(_ value: T?, _ key: String) throws(StreamDefinitionError) -> T {
+        guard let value else { throw StreamDefinitionError(field: prefix + key, problem: "is required") }
+        return value
+    }
+
+    func nested(_ key: String) throws(StreamDefinitionError) -> (any Decoder)? {
+        let codingKey = AnyCodingKey(key)
+        guard container.contains(codingKey) else { return nil }
+        do { return try container.superDecoder(forKey: codingKey) } catch {
+            throw StreamDefinitionError(field: prefix + key, problem: "must be a JSON object")
+        }
+    }
+}
+
+extension StreamDefinition: Codable {
+    static let keys = ["id", "interval_minutes", "compression", "write_empty", "key_template", "destination", "paused"]
+
+    /// Decodes and validates; throws `StreamDefinitionError` naming the first bad field.
+    public init(from decoder: any Decoder) throws {
+        let fields = try FieldReader(decoder, prefix: "")
+        try fields.only(Self.keys)
+        var definition = StreamDefinition(id: try fields.required(try fields.string("id"), "id"), destination: .directory(path: ""))
+        if let minutes = try fields.integer("interval_minutes", in: 1...1440) { definition.intervalMinutes = minutes }
+        if let compression = try fields.string("compression") {
+            guard let value = StreamCompression(rawValue: compression) else {
+                throw StreamDefinitionError(field: "compression", problem: "must be none or gzip, got \"\(compression)\"")
+            }
+            definition.compression = value
+        }
+        if let writeEmpty = try fields.bool("write_empty") { definition.writeEmpty = writeEmpty }
+        if let paused = try fields.bool("paused") { definition.paused = paused }
+        if let template = try fields.string("key_template") { definition.keyTemplate = template }
+        definition.destination = try StreamDestination.decode(try fields.required(try fields.nested("destination"), "destination"))
+        try definition.validate()
+        self = definition
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encode(id, forKey: AnyCodingKey("id"))
+        try container.encode(intervalMinutes, forKey: AnyCodingKey("interval_minutes"))
+        try container.encode(compression.rawValue, forKey: AnyCodingKey("compression"))
+        try container.encode(writeEmpty, forKey: AnyCodingKey("write_empty"))
+        try container.encode(keyTemplate, forKey: AnyCodingKey("key_template"))
+        try container.encode(paused, forKey: AnyCodingKey("paused"))
+        try destination.encode(to: container.superEncoder(forKey: AnyCodingKey("destination")))
+    }
+}
+
+extension StreamDestination: Encodable {
+    static let directoryKeys = ["type", "path"]
+    static let s3Keys = ["type", "endpoint", "region", "bucket", "prefix", "access_key_id", "secret_access_key", "secret_access_key_env", "path_style"]
+
+    static func decode(_ decoder: any Decoder) throws(StreamDefinitionError) -> StreamDestination {
+        let fields = try FieldReader(decoder, prefix: "destination.")
+        switch try fields.string("type") {
+        case "directory":
+            try fields.only(directoryKeys)
+            return .directory(path: try fields.string("path") ?? "")
+        case "s3":
+            try fields.only(s3Keys)
+            return .s3(S3Destination(
+                endpoint: try fields.string("endpoint") ?? "", region: try fields.string("region") ?? "",
+                bucket: try fields.string("bucket") ?? "", prefix: try fields.string("prefix") ?? "",
+                accessKeyID: try fields.string("access_key_id") ?? "", secretAccessKey: try fields.string("secret_access_key"),
+                secretAccessKeyEnv: try fields.string("secret_access_key_env"), pathStyle: try fields.bool("path_style") ?? false))
+        case let other:
+            throw StreamDefinitionError(field: "destination.type", problem: "must be directory or s3\(other.map { ", got \"\($0)\"" } ?? "")")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        switch self {
+        case .directory(let path):
+            try container.encode("directory", forKey: AnyCodingKey("type"))
+            try container.encode(path, forKey: AnyCodingKey("path"))
+        case .s3(let s3):
+            try container.encode("s3", forKey: AnyCodingKey("type"))
+            try container.encode(s3.endpoint, forKey: AnyCodingKey("endpoint"))
+            try container.encode(s3.region, forKey: AnyCodingKey("region"))
+            try container.encode(s3.bucket, forKey: AnyCodingKey("bucket"))
+            try container.encode(s3.prefix, forKey: AnyCodingKey("prefix"))
+            try container.encode(s3.accessKeyID, forKey: AnyCodingKey("access_key_id"))
+            let redact = encoder.userInfo[.redactSecrets] as? Bool == true
+            if let secret = s3.secretAccessKey { try container.encode(redact ? "***" : secret, forKey: AnyCodingKey("secret_access_key")) }
+            if let name = s3.secretAccessKeyEnv { try container.encode(name, forKey: AnyCodingKey("secret_access_key_env")) }
+            try container.encode(s3.pathStyle, forKey: AnyCodingKey("path_style"))
+        }
+    }
+}
+
+extension StreamDefinition {
+    /// Decodes one definition from JSON bytes; every problem is a `StreamDefinitionError`.
+    public static func decode(json: Data) throws(StreamDefinitionError) -> StreamDefinition {
+        do {
+            return try JSONDecoder().decode(StreamDefinition.self, from: json)
+        } catch let error as StreamDefinitionError {
+            throw error
+        } catch {
+            throw StreamDefinitionError(field: "stream", problem: "is not valid JSON: \(error.localizedDescription)")
+        }
+    }
+
+    /// The definition as a JSON object (for merging a PATCH body over it); secrets included.
+    public var jsonObject: [String: Any] {
+        guard let data = try? JSONEncoder().encode(self),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        return object
     }
 }

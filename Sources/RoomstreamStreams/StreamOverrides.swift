@@ -2,78 +2,65 @@ import Foundation
 
 /// Streams created or changed through the admin API, and configured streams it deleted,
 /// persisted in `data/streams/definitions.json` (mode 0600: it holds S3 secrets) so API
-/// changes survive restarts. Applied over the config file's streams at start.
+/// changes survive restarts. Applied over the config file's streams at start. Definitions are
+/// stored in their one wire form (`StreamDefinition: Codable`), validated when loaded: a stored
+/// definition that does not validate stops the start, naming the file and the field.
 public struct StreamOverrides: DurableJSONDocument, Equatable {
-    public var streams: [StoredDefinition] = []
+    public var streams: [StreamDefinition] = []
     public var deleted: [String] = []
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey { case streams, deleted }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        deleted = try container.decodeIfPresent([String].self, forKey: .deleted) ?? []
+        guard container.contains(.streams) else { return }
+        var items = try container.nestedUnkeyedContainer(forKey: .streams)
+        while !items.isAtEnd {
+            let index = items.currentIndex
+            do {
+                streams.append(try items.decode(StreamDefinition.self))
+            } catch let error as StreamDefinitionError {
+                throw StreamDefinitionError(field: "streams[\(index)].\(error.field)", problem: error.problem)
+            }
+        }
+    }
+
+    /// Loads the file (nil when absent). A definition in the layout of versions before the
+    /// single wire type (flat, `destination_type`) is read as well and rewritten at the next save.
+    public static func load(from path: String) throws(StreamError) -> StreamOverrides? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        do {
+            var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+            if let streams = object["streams"] as? [[String: Any]] { object["streams"] = streams.map(Self.migratedLegacy) }
+            return try JSONDecoder().decode(StreamOverrides.self, from: JSONSerialization.data(withJSONObject: object))
+        } catch let error as StreamDefinitionError {
+            throw .invalidStoredDefinition(path: path, field: error.field, problem: error.problem)
+        } catch {
+            throw .invalidStoredDefinition(path: path, field: "", problem: "\(error)")
+        }
+    }
+
+    /// `{"destination_type":"s3","endpoint":…}` → `{"destination":{"type":"s3","endpoint":…}}`.
+    static func migratedLegacy(_ stream: [String: Any]) -> [String: Any] {
+        guard let type = stream["destination_type"] else { return stream }
+        let destinationKeys = type as? String == "s3" ? StreamDestination.s3Keys : StreamDestination.directoryKeys
+        var definition: [String: Any] = [:]
+        var destination: [String: Any] = ["type": type]
+        for (key, value) in stream where key != "destination_type" && !(value is NSNull) {
+            if destinationKeys.contains(key) { destination[key] = value } else { definition[key] = value }
+        }
+        definition["destination"] = destination
+        return definition
+    }
+
     public func apply(to configured: [StreamDefinition]) -> [StreamDefinition] {
         var result = configured.filter { definition in !deleted.contains(definition.id) }
-        for stored in streams {
-            let definition = stored.definition
+        for definition in streams {
             if let index = result.firstIndex(where: { $0.id == definition.id }) { result[index] = definition } else { result.append(definition) }
         }
         return result
     }
 }
-
-/// A stream definition in its persisted form (snake_case, secrets included).
-public struct StoredDefinition: Codable, Sendable, Equatable {
-    var id: String
-    var intervalMinutes: Int
-    var compression: String
-    var writeEmpty: Bool
-    var keyTemplate: String
-    var paused: Bool
-    var destinationType: String
-    var path: String?
-    var endpoint: String?, region: String?, bucket: String?, prefix: String?, accessKeyID: String?
-    var secretAccessKey: String?, secretAccessKeyEnv: String?, pathStyle: Bool?
-
-    enum CodingKeys: String, CodingKey {
-        case id, compression, paused, path, endpoint, region, bucket, prefix
-        case intervalMinutes = "interval_minutes", writeEmpty = "write_empty", keyTemplate = "key_template"
-        case destinationType = "destination_type", accessKeyID = "access_key_id", secretAccessKey = "secret_access_key"
-        case secretAccessKeyEnv = "secret_access_key_env", pathStyle = "path_style"
-    }
-
-    public init(_ definition: StreamDefinition) {
-        id = definition.id
-        intervalMinutes = definition.intervalMinutes
-        compression = definition.compression.rawValue
-        writeEmpty = definition.writeEmpty
-        keyTemplate = definition.keyTemplate
-        paused = definition.paused
-        switch definition.destination {
-        case .directory(let directory):
-            destinationType = "directory"
-            path = directory
-        case .s3(let s3):
-            destinationType = "s3"
-            endpoint = s3.endpoint
-            region = s3.region
-            bucket = s3.bucket
-            prefix = s3.prefix
-            accessKeyID = s3.accessKeyID
-            secretAccessKey = s3.secretAccessKey
-            secretAccessKeyEnv = s3.secretAccessKeyEnv
-            pathStyle = s3.pathStyle
-        }
-    }
-
-    public var definition: StreamDefinition {
-        let destination: StreamDestination = destinationType == "s3"
-            ? .s3(S3Destination(endpoint: endpoint ?? "", region: region ?? "", bucket: bucket ?? "", prefix: prefix ?? "",
-                                accessKeyID: accessKeyID ?? "", secretAccessKey: secretAccessKey, secretAccessKeyEnv: secretAccessKeyEnv,
-                                pathStyle: pathStyle ?? false))
-            : .directory(path: path ?? "")
-        return StreamDefinition(id: id, intervalMinutes: intervalMinutes, compression: StreamCompression(rawValue: compression) ?? .none,
-                                writeEmpty: writeEmpty, keyTemplate: keyTemplate, destination: destination, paused: paused)
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif

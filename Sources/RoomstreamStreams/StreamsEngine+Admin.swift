@@ -1,7 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 
 /// Changing streams at run time (the admin API). Every change is persisted before it is
-/// answered, in `data/streams/definitions.json`.
+/// answered, in `data/streams/definitions.json`. Changes are serialized by `adminLock`, which
+/// is held across the disk work (state files, the definitions file, the directory check); the
+/// streams lock, which status requests and the seal timer take, is held only to read a
+/// snapshot and to commit, never across I/O.
 extension StreamsEngine {
     public enum AdminError: Error, Equatable, Sendable {
         case exists(String)
@@ -11,16 +17,26 @@ extension StreamsEngine {
         case persistence(String)
     }
 
+    /// Directory destinations set through the API must stay under the API root; an unchanged
+    /// path (it may come from the config file) is left alone.
+    private func checkAPIDirectory(_ definition: StreamDefinition, unlessSameAs current: StreamDefinition? = nil) throws(AdminError) {
+        guard case .directory(let path) = definition.destination else { return }
+        if let current, case .directory(let currentPath) = current.destination, currentPath == path { return }
+        do { try directories.checkAPIPath(path) } catch { throw .invalid(error) }
+    }
+
+    private var definitions: [StreamDefinition] { streams.withLock { $0.map(\.definition) } }
+
     public func create(_ definition: StreamDefinition, now: Double) throws(AdminError) {
         do { try definition.validate() } catch { throw .invalid(error) }
-        try streams.withLock { runtimes throws(AdminError) in
-            guard !runtimes.contains(where: { $0.definition.id == definition.id }) else { throw .exists(definition.id) }
+        try adminLock.withLock { _ throws(AdminError) in
+            let current = definitions
+            guard !current.contains(where: { $0.id == definition.id }) else { throw .exists(definition.id) }
+            try checkAPIDirectory(definition)
             let runtime: Runtime
             do { runtime = try Self.makeRuntime(definition, configuration: configuration, now: now) } catch { throw .persistence("\(error)") }
-            var next = runtimes
-            next.append(runtime)
-            try persist(next, deletedNow: nil)
-            runtimes = next
+            try persist(current + [definition], deletedNow: nil)
+            streams.withLock { $0.append(runtime) }
         }
         onEvent("stream created", ["stream": definition.id])
     }
@@ -28,41 +44,46 @@ extension StreamsEngine {
     /// Applies `change` to a stream's definition. The interval cannot change: windows already
     /// sealed would not line up with the new ones (create another stream instead).
     public func update(_ id: String, _ change: (inout StreamDefinition) -> Void) throws(AdminError) {
-        try streams.withLock { runtimes throws(AdminError) in
-            guard let index = runtimes.firstIndex(where: { $0.definition.id == id }) else { throw .notFound(id) }
-            var definition = runtimes[index].definition
+        try adminLock.withLock { _ throws(AdminError) in
+            var current = definitions
+            guard let index = current.firstIndex(where: { $0.id == id }) else { throw .notFound(id) }
+            let before = current[index]
+            var definition = before
             change(&definition)
             definition.id = id
-            guard definition.intervalMinutes == runtimes[index].definition.intervalMinutes else { throw .intervalChange }
+            guard definition.intervalMinutes == before.intervalMinutes else { throw .intervalChange }
             do throws(StreamDefinitionError) { try definition.validate() } catch { throw .invalid(error) }
-            var next = runtimes
-            next[index].definition = definition
-            // A changed destination gets an immediate attempt for everything not yet delivered.
-            next[index].nextAttempt = [:]
-            try persist(next, deletedNow: nil)
-            runtimes = next
+            try checkAPIDirectory(definition, unlessSameAs: before)
+            current[index] = definition
+            try persist(current, deletedNow: nil)
+            streams.withLock { runtimes in
+                guard let live = runtimes.firstIndex(where: { $0.definition.id == id }) else { return }
+                runtimes[live].definition = definition
+                // A changed destination gets an immediate attempt for everything not yet delivered.
+                runtimes[live].nextAttempt = [:]
+            }
         }
         onEvent("stream updated", ["stream": id])
     }
 
     /// Removes the stream. Its spool and state stay on disk (nothing sealed is deleted).
     public func delete(_ id: String) throws(AdminError) {
-        try streams.withLock { runtimes throws(AdminError) in
-            guard runtimes.contains(where: { $0.definition.id == id }) else { throw .notFound(id) }
-            let next = runtimes.filter { $0.definition.id != id }
-            try persist(next, deletedNow: id)
-            runtimes = next
+        try adminLock.withLock { _ throws(AdminError) in
+            let current = definitions
+            guard current.contains(where: { $0.id == id }) else { throw .notFound(id) }
+            try persist(current.filter { $0.id != id }, deletedNow: id)
+            streams.withLock { $0.removeAll { $0.definition.id == id } }
         }
         onEvent("stream deleted", ["stream": id])
     }
 
-    private func persist(_ runtimes: [Runtime], deletedNow: String?) throws(AdminError) {
+    private func persist(_ definitions: [StreamDefinition], deletedNow: String?) throws(AdminError) {
         let path = Self.overridesPath(configuration.dataDirectory)
         do {
             var overrides = try StreamOverrides.load(from: path) ?? StreamOverrides()
-            overrides.streams = runtimes.map { StoredDefinition($0.definition) }
+            overrides.streams = definitions
             if let deletedNow, !overrides.deleted.contains(deletedNow) { overrides.deleted.append(deletedNow) }
-            let live = Set(runtimes.map(\.definition.id))
+            let live = Set(definitions.map(\.id))
             overrides.deleted.removeAll { live.contains($0) }
             try overrides.save(to: path, mode: 0o600)  // it holds S3 secrets
         } catch {

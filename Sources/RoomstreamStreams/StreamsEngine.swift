@@ -20,6 +20,11 @@ public final class StreamsEngine: Sendable {
         public var multipartPartBytes = 16 * 1024 * 1024
         /// Least delay before retrying after a configuration error (403/404 from the store).
         public var configurationErrorRetrySeconds: Double = 60
+        /// Root for directory destinations made through the admin API (nil: `<data>/files`).
+        public var apiDirectoryRoot: String?
+
+        /// Where directory destinations resolve, and where API-made ones must stay.
+        public var directories: DirectoryConfinement { DirectoryConfinement(dataDirectory: dataDirectory, apiRoot: apiDirectoryRoot) }
 
         public init(dataDirectory: String, peerTimeoutSeconds: Double, publicURL: String) {
             self.dataDirectory = dataDirectory
@@ -46,14 +51,18 @@ public final class StreamsEngine: Sendable {
     }
 
     public let configuration: Configuration
+    public let directories: DirectoryConfinement
     private let registry: RoomRegistry
     let streams: Locked<[Runtime]>
+    /// Serializes admin changes (held across their disk work; see StreamsEngine+Admin).
+    let adminLock = Locked(())
     let onEvent: @Sendable (String, [String: String]) -> Void
 
     /// Loads each stream's state; a stream without state starts with the window containing `now`.
     public init(definitions: [StreamDefinition], registry: RoomRegistry, configuration: Configuration, now: Double,
                 onEvent: @escaping @Sendable (String, [String: String]) -> Void = { _, _ in }) throws {
         self.configuration = configuration
+        self.directories = configuration.directories
         self.registry = registry
         self.onEvent = onEvent
         // API changes (data/streams/definitions.json) overlay the configured streams.
@@ -223,7 +232,7 @@ public final class StreamsEngine: Sendable {
         let file = delivery.file
         switch delivery.destination {
         case .directory(let path):
-            try DirectoryStore(root: path).put(key: file.key, from: delivery.spoolPath)
+            try DirectoryStore(root: directories.resolve(path)).put(key: file.key, from: delivery.spoolPath)
         case .s3(let s3):
             guard let secret = s3.secretAccessKey ?? s3.secretAccessKeyEnv.flatMap({ ProcessInfo.processInfo.environment[$0] }) else {
                 throw StreamError.unsupported("secret_access_key_env \(s3.secretAccessKeyEnv ?? "") is not set in the environment")

@@ -12,7 +12,8 @@ struct ConfigurationTests {
         expected.server.eventLoopCount = System.coreCount
         expected.ingestKeys = ["dev-ingest-key-change-me"]
         expected.adminToken = "dev-admin-token-change-me"
-        expected.streams = [StreamDefinition(id: "hourly", intervalMinutes: 60, destination: .directory(path: "data/files"))]
+        expected.streams = [StreamDefinition(id: "hourly", intervalMinutes: 60, destination: .directory(path: "files"))]
+        expected.apiDirectoryRoot = "files"
         #expect(config == expected)
     }
 

@@ -16,7 +16,7 @@ struct StreamAdminRoutesTests {
         let data = NSTemporaryDirectory() + "roomstream-admin-\(UUID().uuidString)"
         let store = data + "/store"
         var app = try AppTestService { $0.dataDirectory = data; $0.streams = [StreamDefinition(id: "configured", destination: .directory(path: store))] }
-        #expect(try send(app, "POST", "/v1/streams", #"{"id":"api","interval_minutes":15,"destination":{"type":"directory","path":"\#(store)"}}"#)?.status == 201)
+        #expect(try send(app, "POST", "/v1/streams", #"{"id":"api","interval_minutes":15,"destination":{"type":"directory","path":"files/api"}}"#)?.status == 201)
         #expect(try send(app, "POST", "/v1/streams", #"{"id":"api","destination":{"type":"directory","path":"x"}}"#)?.status == 409)
         let bad = try send(app, "POST", "/v1/streams", #"{"id":"x","interval_minutes":5000,"destination":{"type":"directory","path":"x"}}"#)
         #expect(bad?.status == 400)
