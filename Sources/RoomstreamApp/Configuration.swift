@@ -34,6 +34,8 @@ public struct RoomstreamConfiguration: Sendable, Equatable {
     /// Directory destinations made through the admin API must lie under this directory
     /// (`delivery.api_directory_root`; nil: `<data dir>/files`; relative: under the data dir).
     public var apiDirectoryRoot: String?
+    /// How long a paused stream holds its windows unsealed (`delivery.max_paused_hours`).
+    public var maxPausedHours: Double = 24
 
     public init() {}
 
@@ -73,7 +75,11 @@ extension RoomstreamConfiguration {
         try reader.only(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url", "streams", "delivery"])
         if let streams = reader.values["streams"] { try parseStreams(streams, into: &config) }
         if let delivery = try reader.object("delivery") {
-            try delivery.only(["grace_seconds", "retention_days", "multipart_threshold_mib", "api_directory_root"])
+            try delivery.only(["grace_seconds", "retention_days", "multipart_threshold_mib", "api_directory_root", "max_paused_hours"])
+            if let hours = try delivery.number("max_paused_hours") {
+                guard hours > 0, hours <= 8760 else { throw ConfigurationError(field: "delivery.max_paused_hours", problem: "must be above 0 and at most 8760") }
+                config.maxPausedHours = hours
+            }
             if let root = try delivery.string("api_directory_root") {
                 guard !root.isEmpty else { throw ConfigurationError(field: "delivery.api_directory_root", problem: "must not be empty") }
                 config.apiDirectoryRoot = root

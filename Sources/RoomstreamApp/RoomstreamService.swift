@@ -32,6 +32,7 @@ public final class RoomstreamService: Sendable {
         streamsConfiguration.retentionSeconds = configuration.retentionDays * 86_400
         streamsConfiguration.multipartThresholdBytes = configuration.multipartThresholdMiB * 1024 * 1024
         streamsConfiguration.apiDirectoryRoot = configuration.apiDirectoryRoot
+        streamsConfiguration.maxPausedSeconds = configuration.maxPausedHours * 3600
         let streams = try StreamsEngine(definitions: configuration.streams, registry: registry, configuration: streamsConfiguration, now: wallClock.nowMilliseconds()) { [logger] event, fields in
             let level: Logger.Level = event.contains("failed") ? .error : .info
             logger.log(level: level, "stream: \(event)", metadata: fields.mapValues { .string($0) })

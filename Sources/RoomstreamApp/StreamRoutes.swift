@@ -128,6 +128,13 @@ struct StreamRoutes: Sendable {
             fields.key(state.rawValue); fields.integer(Double(status.files.filter { $0.state == state }.count))
         }
         fields.endObject()
+        // What waits to be sealed: windows past their seal time (a paused stream holds them up
+        // to delivery.max_paused_hours) and rooms in the journal from the next window on.
+        fields.key("backlog")
+        fields.beginObject()
+        fields.key("windows_due"); fields.integer(Double(status.dueWindows(now: now)))
+        fields.key("rooms_pending"); fields.integer(Double(status.pendingRooms))
+        fields.endObject()
         fields.key("last_error"); fields.optionalString(status.lastError)
         fields.endObject()
         writer.raw(definition + (definition.count > 1 ? "," : "") + fields.text.dropFirst())

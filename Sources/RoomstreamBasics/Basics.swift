@@ -84,6 +84,19 @@ public enum TextFormat {
     }
 }
 
+extension TextFormat {
+    /// Lowercase hex of bytes (digests, signatures).
+    public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
 extension Duration {
     /// Whole nanoseconds (sub-nanosecond parts dropped), for Dispatch deadlines and clocks.
     public var nanoseconds: Int {

@@ -48,6 +48,7 @@ public final class RoomRegistry: Sendable {
         var droppedEndedRooms = 0
         /// Rooms ended since the last `takeNewlyEnded()` (the data streams journal them).
         var newlyEnded: [Room] = []
+        var droppedUnjournaledRooms = 0
     }
 
     private let state = Locked(State())
@@ -132,7 +133,10 @@ public final class RoomRegistry: Sendable {
 
     private static func remember(_ room: Room, in state: inout State, limit: Int) {
         state.newlyEnded.append(room)
-        if state.newlyEnded.count > limit { state.newlyEnded.removeFirst(state.newlyEnded.count - limit) }
+        if state.newlyEnded.count > limit {
+            state.droppedUnjournaledRooms += state.newlyEnded.count - limit
+            state.newlyEnded.removeFirst(state.newlyEnded.count - limit)
+        }
         state.endedByID[room.id, default: []].append(room)
         state.endedOrder.append((room.id, room.instance))
         state.endedCount += 1
@@ -158,6 +162,25 @@ public final class RoomRegistry: Sendable {
             return state.newlyEnded
         }
     }
+
+    /// Puts rooms taken by `takeNewlyEnded()` back, ahead of any that ended since, when they
+    /// could not be journaled: the next take returns them again. Bounded like the list itself
+    /// (`maxEndedRooms`); beyond it the oldest are dropped and counted in `droppedUnjournaledRooms`.
+    public func restoreNewlyEnded(_ rooms: [Room]) {
+        guard !rooms.isEmpty else { return }
+        state.withLock { state in
+            state.newlyEnded = rooms + state.newlyEnded
+            let excess = state.newlyEnded.count - configuration.maxEndedRooms
+            if excess > 0 {
+                state.newlyEnded.removeFirst(excess)
+                state.droppedUnjournaledRooms += excess
+            }
+        }
+    }
+
+    /// Ended rooms dropped before they could be journaled (the journal kept failing while more
+    /// than `maxEndedRooms` rooms ended).
+    public var droppedUnjournaledRooms: Int { state.withLock { $0.droppedUnjournaledRooms } }
 
     /// Drops ended rooms that ended before `time`: every data stream has sealed them.
     @discardableResult

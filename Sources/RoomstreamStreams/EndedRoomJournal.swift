@@ -1,50 +1,84 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Crypto
 import Foundation
+import RoomstreamBasics
 import RoomstreamCore
 
 /// The records of ended rooms not yet sealed by every stream, on disk
-/// (`data/rooms/ended/<end ms>-<instance>-<n>.json`, each written durably), so a restart
-/// between a room's end and its window's seal loses nothing: the next seal reads them here.
+/// (`data/rooms/ended/<end ms>-<room key>.json`, each written durably), so a restart between
+/// a room's end and its window's seal loses nothing: the next seal reads them here. The room
+/// key is a hash of the room id and start time, so a room instance always has the same name
+/// (journaling it again after a failure overwrites, never duplicates) and two rooms never share
+/// one. Every error is thrown: a journal that cannot be listed, read or written must never
+/// look empty (that would seal an empty window and release the rooms).
 public struct EndedRoomJournal: Sendable {
     public let directory: String
 
+    /// One journaled room, as the engine indexes it (sorted by end time, then name).
+    public struct Entry: Sendable, Equatable, Comparable {
+        public var end: Int64
+        public var name: String
+        public static func < (a: Entry, b: Entry) -> Bool { (a.end, a.name) < (b.end, b.name) }
+    }
+
     public init(directory: String) { self.directory = directory }
 
-    /// Writes each room's record (as data stream files carry it). Names sort by end time.
-    public func record(_ rooms: [Room], publicURL: String) throws(StreamError) {
-        guard !rooms.isEmpty else { return }
+    static func name(end: Int64, roomID: String, start: Double?) -> String {
+        let identity = Array(roomID.utf8) + [0] + Array(String(Int64((start ?? 0).rounded(.down))).utf8)
+        return "\(TextFormat.padded(Int(end), width: 15))-\(TextFormat.hex(SHA256.hash(data: identity).prefix(12))).json"
+    }
+
+    /// Writes each room's record (as data stream files carry it); returns the entries written.
+    public func record(_ rooms: [Room], publicURL: String) throws(StreamError) -> [Entry] {
+        guard !rooms.isEmpty else { return [] }
         try DurableFile.makeDirectories(directory)
+        var entries: [Entry] = []
         for room in rooms {
             let end = Int64((room.endTime ?? 0).rounded(.down))
-            let file = try DurableFile(path: "\(directory)/\(String(format: "%015lld", end))-\(room.instance)-\(abs(room.id.hashValue % 1_000_000)).json")
+            let name = Self.name(end: end, roomID: room.id, start: room.startTime)
+            let file = try DurableFile(path: "\(directory)/\(name)")
             try file.write(Array(RoomRecord.json(room, publicURL: publicURL).utf8))
             try file.commit()
+            entries.append(Entry(end: end, name: name))
         }
+        return entries
     }
 
-    private func entries() -> [(end: Int64, name: String)] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.compactMap { name in
-            guard name.hasSuffix(".json"), let end = Int64(name.prefix { $0 != "-" }) else { return nil }
-            return (end, name)
-        }.sorted { ($0.end, $0.name) < ($1.end, $1.name) }
-    }
-
-    /// The records of rooms that ended in `[from, to)` (epoch ms), by end time.
-    public func records(endingFrom from: Int64, to: Int64) throws(StreamError) -> [String] {
-        var records: [String] = []
-        for entry in entries() where entry.end >= from && entry.end < to {
-            let path = "\(directory)/\(entry.name)"
-            guard let data = FileManager.default.contents(atPath: path) else { throw .io(operation: "read", path: path, errno: errno) }
-            records.append(String(decoding: data, as: UTF8.self))
+    /// Every entry on disk, sorted. A missing directory is an empty journal; any other error
+    /// (permissions, I/O) is thrown.
+    public func list() throws(StreamError) -> [Entry] {
+        guard let handle = opendir(directory) else {
+            if errno == ENOENT { return [] }
+            throw .io(operation: "list", path: directory, errno: errno)
         }
-        return records
+        defer { closedir(handle) }
+        var entries: [Entry] = []
+        errno = 0
+        while let item = readdir(handle) {
+            let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasSuffix(".json"), let end = Int64(name.prefix { $0 != "-" }) { entries.append(Entry(end: end, name: name)) }
+            errno = 0
+        }
+        if errno != 0 { throw .io(operation: "list", path: directory, errno: errno) }
+        return entries.sorted()
     }
 
-    /// Deletes the records of rooms that ended before `time`: every stream has sealed them.
-    public func release(endedBefore time: Int64) {
-        for entry in entries() where entry.end < time { unlink("\(directory)/\(entry.name)") }
+    /// One entry's record.
+    public func read(_ entry: Entry) throws(StreamError) -> [UInt8] {
+        let path = "\(directory)/\(entry.name)"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .io(operation: "read", path: path, errno: errno == 0 ? EIO : errno)
+        }
+        return Array(data)
+    }
+
+    /// Deletes entries every stream has sealed. Returns how many could not be deleted (they
+    /// stay on disk and are deleted again after the next start: never sealed twice, because
+    /// their windows are sealed already).
+    @discardableResult
+    public func remove(_ entries: [Entry]) -> Int {
+        entries.filter { unlink("\(directory)/\($0.name)") != 0 && errno != ENOENT }.count
     }
 }

@@ -89,7 +89,7 @@ public struct S3Client: Sendable {
         if !body.isEmpty { all.append(("Content-MD5", Data(Insecure.MD5.hash(data: body)).base64EncodedString())) }
         let signer = SigV4Signer(accessKeyID: destination.accessKeyID, secretAccessKey: secret, region: destination.region)
         let signed = signer.sign(method: method, encodedPath: path, query: canonicalQuery, headers: all,
-                                 payloadSHA256: SigV4Signer.hex(SHA256.hash(data: body)), epochSeconds: epochSeconds())
+                                 payloadSHA256: TextFormat.hex(SHA256.hash(data: body)), epochSeconds: epochSeconds())
         let url = "\(endpointParts.scheme)://\(host)\(path)" + (canonicalQuery.isEmpty ? "" : "?" + canonicalQuery)
         return PreparedRequest(method: method, url: url, headerLines: signed.headers.map { "\($0.name): \($0.value)" }, signed: signed)
     }

@@ -1,12 +1,19 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
-import RoomstreamCore
 import RoomstreamBasics
-import Synchronization
+import RoomstreamCore
 
-/// Runs every configured stream: seals due windows from the registry's ended rooms, delivers
-/// the files, retries failures with backoff, persists state, prunes delivered files after the
+/// Runs every configured stream: seals due windows from the ended-room journal, delivers the
+/// files, retries failures with backoff, persists state, prunes delivered files after the
 /// retention period, and releases rooms every stream has sealed. `tick(now:)` does one round;
-/// the app calls it from a Dispatch timer. State reads (status endpoints) take the lock briefly.
+/// the app calls it from a Dispatch timer (one serial queue: ticks never overlap).
+///
+/// Locking: the streams lock guards only in-memory state and is never held across disk or
+/// network I/O. A tick takes a snapshot of what is due under the lock, journals, seals,
+/// uploads and saves outside it, and commits each result under the lock again; status and
+/// admin requests therefore never wait for a disk or a store.
 public final class StreamsEngine: Sendable {
     public struct Configuration: Sendable {
         public var dataDirectory: String
@@ -22,6 +29,11 @@ public final class StreamsEngine: Sendable {
         public var configurationErrorRetrySeconds: Double = 60
         /// Root for directory destinations made through the admin API (nil: `<data>/files`).
         public var apiDirectoryRoot: String?
+        /// How long a paused stream holds its windows unsealed (the journal keeps their rooms).
+        /// Windows that ended longer ago are sealed into the stream's spool anyway, where they
+        /// wait, undelivered, for the resume: the journal and the ended rooms held in memory
+        /// stay bounded, and nothing is lost.
+        public var maxPausedSeconds: Double = 24 * 3600
 
         /// Where directory destinations resolve, and where API-made ones must stay.
         public var directories: DirectoryConfinement { DirectoryConfinement(dataDirectory: dataDirectory, apiRoot: apiDirectoryRoot) }
@@ -39,7 +51,15 @@ public final class StreamsEngine: Sendable {
         public var lastSealedWindow: StreamWindow?
         public var nextSealTime: Int64
         public var files: [SealedFile]
+        /// The journal's error while the journal is failing, else the stream's own.
         public var lastError: String?
+        /// When windows come due (for the backlog at a given time).
+        public var scheduler: SealScheduler
+        /// Rooms in the journal waiting for this stream (ended at or after its next window).
+        public var pendingRooms: Int
+
+        /// Windows whose seal time has passed at `now` but which are not sealed yet.
+        public func dueWindows(now: Double) -> Int { scheduler.due(now: now, limit: 100_000).count }
     }
 
     struct Runtime: Sendable {
@@ -50,12 +70,20 @@ public final class StreamsEngine: Sendable {
         var lastError: String?
     }
 
+    /// The journal as the engine knows it: its entries, sorted (nil until listed successfully),
+    /// and the last failure to list or write it.
+    struct JournalState: Sendable {
+        var entries: [EndedRoomJournal.Entry]?
+        var lastError: String?
+    }
+
     public let configuration: Configuration
     public let directories: DirectoryConfinement
     private let registry: RoomRegistry
     let streams: Locked<[Runtime]>
     /// Serializes admin changes (held across their disk work; see StreamsEngine+Admin).
     let adminLock = Locked(())
+    let journalState = Locked(JournalState())
     let onEvent: @Sendable (String, [String: String]) -> Void
 
     /// Loads each stream's state; a stream without state starts with the window containing `now`.
@@ -94,14 +122,17 @@ public final class StreamsEngine: Sendable {
     func spoolDirectory(_ id: String) -> String { "\(configuration.dataDirectory)/streams/\(id)/spool" }
 
     public var statuses: [Status] {
-        streams.withLock { runtimes in
+        let (entries, journalError) = journalState.withLock { ($0.entries ?? [], $0.lastError) }
+        return streams.withLock { runtimes in
             runtimes.map { runtime in
                 Status(
                     definition: runtime.definition,
                     lastSealedWindow: runtime.state.lastSealedWindowEnd.map {
                         StreamWindow(start: $0 - Int64(runtime.definition.intervalMinutes) * 60_000, end: $0)
                     },
-                    nextSealTime: runtime.scheduler.nextSealTime, files: runtime.state.files, lastError: runtime.lastError)
+                    nextSealTime: runtime.scheduler.nextSealTime, files: runtime.state.files,
+                    lastError: journalError ?? runtime.lastError, scheduler: runtime.scheduler,
+                    pendingRooms: entries.count - Self.firstIndex(in: entries, endingAtOrAfter: runtime.scheduler.nextWindow.start))
             }
         }
     }
@@ -135,34 +166,45 @@ public final class StreamsEngine: Sendable {
         var spoolPath: String
     }
 
-    /// One round: seal what is due, deliver what is pending, prune, release rooms. Uploads run
-    /// without the lock (they can take minutes), so status requests never wait for the network.
+    /// Windows of one stream to seal this tick, taken under the lock and sealed outside it.
+    struct SealJob: Sendable {
+        var definition: StreamDefinition
+        var windows: [StreamWindow]
+    }
+
+    /// One round: journal what ended, seal what is due, deliver what is pending, prune,
+    /// release rooms. Every step's I/O runs without the streams lock.
     public func tick(now: Double) {
-        let work = streams.withLock { runtimes -> [Delivery] in
-            // Rooms that ended since the last tick go to the journal first: from there they
-            // survive a restart until every stream has sealed them.
-            let ended = registry.takeNewlyEnded()
-            if !runtimes.isEmpty {
-                do {
-                    try journal.record(ended, publicURL: configuration.publicURL)
-                } catch {
-                    onEvent("journal failed", ["rooms": "\(ended.count)", "error": "\(error)"])
+        let hasStreams = streams.withLock { !$0.isEmpty }
+        let entries = hasStreams ? updateJournal() : nil
+
+        // 1. Seal: what is due, snapshotted under the lock; the files written outside it.
+        //    Nothing is sealed while the journal cannot be listed: it must not look empty.
+        if let entries {
+            let pausedLimit = now - configuration.maxPausedSeconds * 1000
+            let jobs = streams.withLock { runtimes in
+                runtimes.compactMap { runtime -> SealJob? in
+                    var windows = runtime.scheduler.due(now: now, limit: 1000)
+                    // A paused stream holds its windows, up to the bound.
+                    if runtime.definition.paused { windows = windows.prefix { Double($0.end) < pausedLimit }.map { $0 } }
+                    return windows.isEmpty ? nil : SealJob(definition: runtime.definition, windows: windows)
                 }
             }
+            for job in jobs { seal(job, entries: entries, now: now) }
+        }
+
+        // 2. Deliver: files claimed (marked uploading) under the lock, uploaded outside it. A
+        //    paused stream delivers nothing; delivered files past retention leave the state.
+        var expired: [(stream: String, names: [String])] = []
+        let work = streams.withLock { runtimes -> [Delivery] in
             var work: [Delivery] = []
             for index in runtimes.indices {
-                sealDue(&runtimes[index], now: now)
-                work += claimDeliveries(&runtimes[index], now: now)
-                prune(&runtimes[index], now: now)
-            }
-            // Rooms ending before every stream's next window are in every stream's files.
-            if let oldestOpen = runtimes.map({ $0.scheduler.nextWindow.start }).min() {
-                registry.releaseEndedRooms(endedBefore: Double(oldestOpen))
-                journal.release(endedBefore: oldestOpen)
+                if !runtimes[index].definition.paused { work += claimDeliveries(&runtimes[index], now: now) }
+                let names = takeExpired(&runtimes[index], now: now)
+                if !names.isEmpty { expired.append((runtimes[index].definition.id, names)) }
             }
             return work
         }
-        guard !work.isEmpty else { return }
         let outcomes = work.map { delivery -> (Delivery, (any Error)?) in
             do {
                 try deliver(delivery)
@@ -171,129 +213,118 @@ public final class StreamsEngine: Sendable {
                 return (delivery, error)
             }
         }
-        streams.withLock { runtimes in
+        let changed = Set(outcomes.map(\.0.stream)).union(expired.map(\.stream))
+        let toSave = streams.withLock { runtimes -> [(String, StreamState)] in
             for (delivery, error) in outcomes {
                 // The stream may have been changed or deleted while the upload ran.
                 guard let index = runtimes.firstIndex(where: { $0.definition.id == delivery.stream }) else { continue }
                 record(delivery, error: error, in: &runtimes[index], now: now)
             }
-            for runtime in runtimes where outcomes.contains(where: { $0.0.stream == runtime.definition.id }) { save(runtime) }
+            return runtimes.filter { changed.contains($0.definition.id) }.map { ($0.definition.id, $0.state) }
         }
+        // 3. Prune the expired files (already out of the state) and save what changed.
+        for (stream, names) in expired {
+            for name in names { unlink("\(spoolDirectory(stream))/\(name)") }
+        }
+        for (id, state) in toSave { save(id, state) }
+
+        // 4. Release: rooms ending before every stream's next window are in every stream's files.
+        guard entries != nil, let oldestOpen = streams.withLock({ $0.map { $0.scheduler.nextWindow.start }.min() }) else { return }
+        registry.releaseEndedRooms(endedBefore: Double(oldestOpen))
+        let released = journalState.withLock { state -> [EndedRoomJournal.Entry] in
+            guard let entries = state.entries else { return [] }
+            let cut = Self.firstIndex(in: entries, endingAtOrAfter: oldestOpen)
+            state.entries = Array(entries[cut...])
+            return Array(entries[..<cut])
+        }
+        let failed = journal.remove(released)
+        if failed > 0 { onEvent("journal release failed", ["files": "\(failed)"]) }
     }
 
-    private func sealDue(_ runtime: inout Runtime, now: Double) {
-        guard !runtime.definition.paused else { return }
-        for window in runtime.scheduler.due(now: now, limit: 1000) {
-            let rooms: [String]
+    /// Lists the journal (once, then kept in memory) and writes the rooms that ended since the
+    /// last tick. Returns the entries, or nil while the journal cannot be listed or written (then
+    /// nothing is sealed: a window sealed without those rooms would lose them). Rooms that could
+    /// not be written go back to the registry and are written again at the next tick.
+    private func updateJournal() -> [EndedRoomJournal.Entry]? {
+        if journalState.withLock({ $0.entries == nil }) {
             do {
-                rooms = try journal.records(endingFrom: window.start, to: window.end)
+                let listed = try journal.list()
+                journalState.withLock { $0.entries = listed }
             } catch {
-                runtime.lastError = "read journal for \(window): \(error)"
-                return
-            }
-            if rooms.isEmpty && !runtime.definition.writeEmpty {
-                runtime.scheduler.sealed(window)
-                runtime.state.lastSealedWindowEnd = window.end
-                continue
-            }
-            do {
-                let file = try Sealer.seal(records: rooms, window: window, definition: runtime.definition,
-                                           spoolDirectory: spoolDirectory(runtime.definition.id), now: now)
-                runtime.state.files.append(file)
-                runtime.scheduler.sealed(window)
-                runtime.state.lastSealedWindowEnd = window.end
-                try runtime.state.save(to: Self.statePath(configuration.dataDirectory, runtime.definition.id))
-                onEvent("sealed", ["stream": runtime.definition.id, "window": "\(window)", "rooms": "\(rooms.count)", "bytes": "\(file.bytes)"])
-            } catch {
-                // The window stays due: it is sealed again on the next tick, never skipped.
-                runtime.lastError = "seal \(window): \(error)"
-                onEvent("seal failed", ["stream": runtime.definition.id, "window": "\(window)", "error": "\(error)"])
-                return
+                failJournal("list the ended-room journal: \(error)", fields: [:])
+                return nil
             }
         }
-    }
-
-    /// Marks the files due for an attempt as `uploading` and returns them.
-    private func claimDeliveries(_ runtime: inout Runtime, now: Double) -> [Delivery] {
-        var claimed: [Delivery] = []
-        for index in runtime.state.files.indices where runtime.state.files[index].state != .uploaded {
-            let name = runtime.state.files[index].spoolName
-            guard now >= runtime.nextAttempt[name, default: 0] else { continue }
-            runtime.state.files[index].attempts += 1
-            runtime.state.files[index].state = .uploading
-            claimed.append(Delivery(stream: runtime.definition.id, file: runtime.state.files[index], destination: runtime.definition.destination,
-                                    spoolPath: "\(spoolDirectory(runtime.definition.id))/\(name)"))
-        }
-        return claimed
-    }
-
-    /// The upload itself: network or disk, no lock held.
-    private func deliver(_ delivery: Delivery) throws {
-        let file = delivery.file
-        switch delivery.destination {
-        case .directory(let path):
-            try DirectoryStore(root: directories.resolve(path)).put(key: file.key, from: delivery.spoolPath)
-        case .s3(let s3):
-            guard let secret = s3.secretAccessKey ?? s3.secretAccessKeyEnv.flatMap({ ProcessInfo.processInfo.environment[$0] }) else {
-                throw StreamError.unsupported("secret_access_key_env \(s3.secretAccessKeyEnv ?? "") is not set in the environment")
-            }
-            let client = S3Client(destination: s3, secret: secret)
-            if file.bytes > configuration.multipartThresholdBytes {
-                try client.putMultipart(key: file.key, path: delivery.spoolPath, partBytes: configuration.multipartPartBytes,
-                                        contentEncoding: file.gzip ? "gzip" : nil)
-            } else {
-                guard let data = FileManager.default.contents(atPath: delivery.spoolPath) else {
-                    throw StreamError.io(operation: "read", path: delivery.spoolPath, errno: ENOENT)
-                }
-                try client.put(key: file.key, body: Array(data), contentEncoding: file.gzip ? "gzip" : nil)
-            }
-        }
-    }
-
-    private func record(_ delivery: Delivery, error: (any Error)?, in runtime: inout Runtime, now: Double) {
-        let name = delivery.file.spoolName
-        guard let index = runtime.state.files.firstIndex(where: { $0.spoolName == name }) else { return }
-        guard let error else {
-            runtime.state.files[index].state = .uploaded
-            runtime.state.files[index].uploadedAt = now
-            runtime.state.files[index].lastError = nil
-            runtime.nextAttempt[name] = nil
-            // The stream's error clears once nothing is failing any more.
-            if !runtime.state.files.contains(where: { $0.state == .retrying }) { runtime.lastError = nil }
-            onEvent("delivered", ["stream": runtime.definition.id, "key": delivery.file.key])
-            return
-        }
-        let attempts = runtime.state.files[index].attempts
-        runtime.state.files[index].state = .retrying
-        runtime.state.files[index].lastError = "\(error)"
-        runtime.lastError = "deliver \(delivery.file.key): \(error)"
-        var delay = configuration.backoff.delay(afterAttempts: attempts, unit: Double.random(in: 0..<1))
-        // Wrong keys, bucket or endpoint will not fix themselves: retry, but slowly.
-        if (error as? S3Error)?.isConfigurationError == true { delay = max(delay, configuration.configurationErrorRetrySeconds) }
-        runtime.nextAttempt[name] = now + delay * 1000
-        onEvent("delivery failed", ["stream": runtime.definition.id, "key": delivery.file.key, "attempts": "\(attempts)", "error": "\(error)"])
-    }
-
-    /// Delivered files are kept in the spool for the retention period (BI tools may fetch them
-    /// here), then deleted; undelivered files are never deleted.
-    private func prune(_ runtime: inout Runtime, now: Double) {
-        let cutoff = now - configuration.retentionSeconds * 1000
-        let expired = runtime.state.files.filter { $0.state == .uploaded && ($0.uploadedAt ?? now) < cutoff }
-        guard !expired.isEmpty else { return }
-        for file in expired { unlink("\(spoolDirectory(runtime.definition.id))/\(file.spoolName)") }
-        runtime.state.files.removeAll { file in expired.contains { $0.spoolName == file.spoolName } }
-        save(runtime)
-    }
-
-    private func save(_ runtime: Runtime) {
+        let ended = registry.takeNewlyEnded()
         do {
-            try runtime.state.save(to: Self.statePath(configuration.dataDirectory, runtime.definition.id))
+            let written = try journal.record(ended, publicURL: configuration.publicURL)
+            return journalState.withLock { state in
+                var merged = state.entries ?? []
+                let names = Set(merged.map(\.name))
+                merged += written.filter { !names.contains($0.name) }
+                merged.sort()
+                state.entries = merged
+                state.lastError = nil
+                return merged
+            }
         } catch {
-            onEvent("state save failed", ["stream": runtime.definition.id, "error": "\(error)"])
+            registry.restoreNewlyEnded(ended)
+            failJournal("write the ended-room journal (\(ended.count) rooms kept in memory, retried every second): \(error)",
+                        fields: ["rooms": "\(ended.count)"])
+            return nil
+        }
+    }
+
+    private func failJournal(_ message: String, fields: [String: String]) {
+        let changed = journalState.withLock { state -> Bool in
+            defer { state.lastError = message }
+            return state.lastError != message
+        }
+        // Logged when it starts or changes, not every second.
+        if changed { onEvent("journal failed", fields.merging(["error": message]) { $1 }) }
+    }
+
+    /// Index of the first entry whose room ended at or after `time` (entries are sorted).
+    static func firstIndex(in entries: [EndedRoomJournal.Entry], endingAtOrAfter time: Int64) -> Int {
+        var low = 0, high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].end < time { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// Seals a job's windows in order, each from the journal one room at a time, committing
+    /// each file under the lock as soon as it is durable.
+    private func seal(_ job: SealJob, entries: [EndedRoomJournal.Entry], now: Double) {
+        let id = job.definition.id
+        let journal = self.journal
+        for window in job.windows {
+            let rooms = Array(entries[Self.firstIndex(in: entries, endingAtOrAfter: window.start)..<Self.firstIndex(in: entries, endingAtOrAfter: window.end)])
+            var file: SealedFile?
+            if !rooms.isEmpty || job.definition.writeEmpty {
+                do {
+                    file = try Sealer.seal(recordCount: rooms.count, record: { index throws(StreamError) in try journal.read(rooms[index]) },
+                                           window: window, definition: job.definition, spoolDirectory: spoolDirectory(id), now: now)
+                } catch {
+                    // The window stays due: it is sealed again on the next tick, never skipped.
+                    streams.withLock { runtimes in
+                        if let index = runtimes.firstIndex(where: { $0.definition.id == id }) { runtimes[index].lastError = "seal \(window): \(error)" }
+                    }
+                    onEvent("seal failed", ["stream": id, "window": "\(window)", "error": "\(error)"])
+                    return
+                }
+            }
+            let state = streams.withLock { runtimes -> StreamState? in
+                guard let index = runtimes.firstIndex(where: { $0.definition.id == id }),
+                      runtimes[index].scheduler.sealed(window) else { return nil }  // deleted meanwhile
+                if let file { runtimes[index].state.files.append(file) }
+                runtimes[index].state.lastSealedWindowEnd = window.end
+                return runtimes[index].state
+            }
+            guard let state else { return }
+            save(id, state)
+            if let file { onEvent("sealed", ["stream": id, "window": "\(window)", "rooms": "\(file.rooms)", "bytes": "\(file.bytes)"]) }
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
