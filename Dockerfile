@@ -3,9 +3,9 @@
 # Build: docker build -t roomstream .   Run: docker run -p 8080:8080 -v rs-data:/var/lib/roomstream roomstream
 
 FROM swift:6.3.1-bookworm AS build
-# Build dependencies, as the Makefile's RUN_PACKAGES: simdjson and zlib headers.
+# Build dependencies, as the Makefile's RUN_PACKAGES: simdjson, zlib and libcurl headers.
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends pkg-config zlib1g-dev libsimdjson-dev \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates pkg-config zlib1g-dev libsimdjson-dev libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Resolve dependencies first so source edits do not refetch them.
@@ -17,10 +17,11 @@ RUN swift build -c release --product roomstream \
  && install -D .build/release/roomstream /out/roomstream
 
 # Runtime: the Swift runtime libraries (slim image), the shared libraries of RUN_PACKAGES
-# (libsimdjson14, zlib1g, ca-certificates) and curl for the health check.
+# (libsimdjson14, zlib1g, libcurl4 for S3 uploads, ca-certificates for TLS to the store) and
+# curl for the health check.
 FROM swift:6.3.1-bookworm-slim
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl libsimdjson14 zlib1g \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl libcurl4 libsimdjson14 zlib1g \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/roomstream --create-home roomstream
 COPY --from=build /out/roomstream /usr/local/bin/roomstream

