@@ -7,7 +7,7 @@ import TestSupport
 
 /// The engine delivering to the S3 servers `make test` starts (moto and rclone, path-style and
 /// virtual-hosted), with the default key template (`dt=` partitions) and awkward prefixes.
-@Suite(.enabled(if: S3TestTarget.runnable, "needs the S3 servers of `make test`"))
+@Suite(.enabled(if: S3TestTarget.runnable, "needs the S3 servers of `make test`"), .serialized)
 struct StreamsEngineS3Tests {
     func engine(_ data: String, _ definition: StreamDefinition, _ registry: RoomRegistry, now: Double, multipartAbove: Int = 64 << 20) throws -> StreamsEngine {
         var configuration = StreamsEngine.Configuration(dataDirectory: data, peerTimeoutSeconds: 30, publicURL: "http://x")
