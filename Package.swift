@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // Calendar arithmetic and JSON string quoting shared by the wire and domain layers.
@@ -29,7 +30,7 @@ let package = Package(
         // zlib (Debian zlib1g-dev) for gzip request bodies.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The domain: rooms, peers, figures, room records. No I/O; time is passed in.
-        .target(name: "RoomstreamCore", dependencies: ["RoomstreamBasics"]),
+        .target(name: "RoomstreamCore", dependencies: ["RoomstreamBasics", .product(name: "HeapModule", package: "swift-collections")]),
         // Data streams: windows, seal scheduling, stream definitions (issue 4, in progress).
         .target(name: "RoomstreamStreams", dependencies: ["RoomstreamBasics", "RoomstreamCore", "CZlib", "CCurl", .product(name: "Crypto", package: "swift-crypto")]),
         // Request bodies → domain values (simdjson), with field-naming validation errors.

@@ -23,4 +23,4 @@ swift build "${flags[@]}" --product roomstream-fuzz-ingest
 "$out/swiftpm/release/roomstream-fuzz-http" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 \
   -artifact_prefix="$out/" "$out/corpus-http" Fuzz/corpus/http-parser
 "$out/swiftpm/release/roomstream-fuzz-ingest" -max_total_time="$seconds" -max_len=131072 -print_final_stats=1 \
-  -artifact_prefix="$out/" "$out/corpus-ingest" Fuzz/corpus/ingest
+  -dict=Fuzz/ingest.dict -artifact_prefix="$out/" "$out/corpus-ingest" Fuzz/corpus/ingest

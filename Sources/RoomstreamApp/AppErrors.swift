@@ -18,6 +18,10 @@ enum AppErrors {
             APIError(status: HTTPStatus(code: 409), code: "room_full", message: "the room already has \(limit) peers")
         case .tooManyRooms(let limit):
             .serviceUnavailable("too_many_rooms", "\(limit) rooms are live; try again later", retryAfterSeconds: 30)
+        case .keysOverBudget(let keys, let bytes, let maxKeys, let maxBytes):
+            .badRequest("keys_over_budget", "keys: this peer's custom keys would be \(keys) keys of \(bytes) bytes; a peer may hold at most \(maxKeys) keys of \(maxBytes) bytes (ingest.max_key_bytes_per_peer)")
+        case .tooManyPeers(let limit):
+            .serviceUnavailable("too_many_peers", "\(limit) peers are in live rooms; try again later", retryAfterSeconds: 30)
         }
     }
 

@@ -120,7 +120,8 @@ extension RoomstreamConfiguration {
             config.dataDirectory = dir
         }
         if let ingest = try reader.object("ingest") {
-            try ingest.only(["keys", "peer_timeout_seconds", "max_live_rooms", "max_peers_per_room", "max_decompressed_bytes"])
+            try ingest.only(["keys", "peer_timeout_seconds", "max_live_rooms", "max_live_peers", "max_peers_per_room", "max_decompressed_bytes", "max_key_bytes_per_peer"])
+            if let n = try ingest.integer("max_key_bytes_per_peer", in: 0...1_048_576) { config.rooms.maxKeyBytesPerPeer = n }
             if let keys = try ingest.strings("keys") {
                 for (index, key) in keys.enumerated() where key.count < 8 || key.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) {
                     throw ConfigurationError(field: "ingest.keys[\(index)]", problem: "must be at least 8 visible ASCII characters")
@@ -131,6 +132,7 @@ extension RoomstreamConfiguration {
                 config.rooms.peerTimeoutSeconds = timeout.seconds
             }
             if let n = try ingest.integer("max_live_rooms", in: 1...10_000_000) { config.rooms.maxLiveRooms = n }
+            if let n = try ingest.integer("max_live_peers", in: 1...100_000_000) { config.rooms.maxLivePeers = n }
             if let n = try ingest.integer("max_peers_per_room", in: 1...100_000) { config.rooms.maxPeersPerRoom = n }
             if let n = try ingest.integer("max_decompressed_bytes", in: 1024...1_073_741_824) { config.maxDecompressedBodyBytes = n }
         }

@@ -47,6 +47,20 @@ public struct Peer: Sendable {
         public var left = false
     }
 
+    /// Custom keys (count, bytes of names and values) this peer would hold after `batch`: the
+    /// registry refuses a request that would take them over the per-peer budget.
+    public func keyUsage(after batch: IngestBatch) -> (count: Int, bytes: Int) {
+        func bytes(_ value: IngestBatch.KeyValue) -> Int {
+            switch value {
+            case .string(let text): text.utf8.count
+            case .strings(let texts): texts.reduce(0) { $0 + $1.utf8.count }
+            }
+        }
+        var merged = keys
+        for (name, value) in batch.keys { merged[name] = value }
+        return (merged.count, merged.reduce(0) { $0 + $1.key.utf8.count + bytes($1.value) })
+    }
+
     /// Applies a validated request that arrived at service time `arrival`.
     public mutating func apply(_ batch: IngestBatch, arrival: Double, defaultUserAgent: String?) -> ApplyResult {
         var result = ApplyResult()

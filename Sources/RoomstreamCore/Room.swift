@@ -12,6 +12,8 @@ public struct Room: Sendable {
     static let indexedAbove = 16
     /// Service time the room ended; nil while live.
     public internal(set) var endTime: Double?
+    /// The registry has an expiry entry for this room.
+    var expiryScheduled = false
 
     init(id: String, instance: Int) {
         self.id = id
@@ -53,6 +55,9 @@ public struct Room: Sendable {
         endTime = lastActivity ?? 0
         return true
     }
+
+    /// The oldest last arrival among present peers: the earliest one can time out from it.
+    var earliestPresentArrival: Double? { orderedPeers.filter(\.isPresent).map(\.lastArrival).min() }
 
     mutating func expirePeers(silentSince cutoff: Double) {
         for index in orderedPeers.indices where orderedPeers[index].isPresent && orderedPeers[index].lastArrival <= cutoff {

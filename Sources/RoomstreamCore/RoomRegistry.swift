@@ -1,3 +1,4 @@
+import HeapModule
 import RoomstreamBasics
 import Synchronization
 
@@ -7,6 +8,13 @@ public struct RoomRegistryConfiguration: Sendable, Equatable {
     public var peerTimeoutSeconds: Double = 30
     /// Live rooms at once; a request that would open one more gets `.tooManyRooms` (503).
     public var maxLiveRooms = 100_000
+    /// Peers in live rooms at once (each holds its accumulators in memory until its room
+    /// ends); a request that would add one more gets `.tooManyPeers` (503).
+    public var maxLivePeers = 1_000_000
+    /// Bytes of custom key names and values one peer may hold (`ingest.max_key_bytes_per_peer`);
+    /// a request that would take a peer over it, or over `Peer.maxKeys` keys, is refused
+    /// whole (`.keysOverBudget`, 400): nothing is dropped silently.
+    public var maxKeyBytesPerPeer = 4096
     /// Peers per room; one more gets `.roomFull` (409).
     public var maxPeersPerRoom = 1000
     /// Ended rooms kept for queries (and, later, data streams); beyond it the oldest are
@@ -18,7 +26,11 @@ public struct RoomRegistryConfiguration: Sendable, Equatable {
 /// Why an ingest request cannot be applied; mapped to HTTP statuses in the app's one mapping.
 public enum RoomError: Error, Equatable, Sendable {
     case tooManyRooms(limit: Int)
+    case tooManyPeers(limit: Int)
     case roomFull(limit: Int)
+    /// The peer's custom keys would exceed the per-peer budget: `keys` and `bytes` after the
+    /// request, against `maxKeys` and `maxBytes`.
+    case keysOverBudget(keys: Int, bytes: Int, maxKeys: Int, maxBytes: Int)
 }
 
 /// What one ingest request did.
@@ -48,7 +60,24 @@ public final class RoomRegistry: Sendable {
         var droppedEndedRooms = 0
         /// Rooms ended since the last `takeNewlyEnded()` (the data streams journal them).
         var newlyEnded: [Room] = []
+        /// Peers in live rooms.
+        var livePeers = 0
+        /// When each live room may next lose a peer to the timeout, earliest first: `expire`
+        /// visits only rooms whose deadline passed, never every live room. One entry per live
+        /// room (`Room.expiryScheduled`); an entry may be early (the peers were heard from
+        /// since), then the room is scheduled again; entries of rooms that ended are skipped.
+        var expiry = Heap<ExpiryEntry>()
+        /// Rooms `expire` looked at in its last call (tests check it is not every room).
+        var lastExpiryVisits = 0
         var droppedUnjournaledRooms = 0
+    }
+
+    struct ExpiryEntry: Comparable, Sendable {
+        var deadline: Double
+        var roomID: String
+        var instance: Int
+        static func < (a: ExpiryEntry, b: ExpiryEntry) -> Bool { a.deadline < b.deadline }
+        static func == (a: ExpiryEntry, b: ExpiryEntry) -> Bool { a.deadline == b.deadline && a.roomID == b.roomID && a.instance == b.instance }
     }
 
     private let state = Locked(State())
@@ -78,18 +107,32 @@ public final class RoomRegistry: Sendable {
             }
             // Rooms are mutated in place through the dictionary (optional chaining), never
             // copied out and written back: a copy would duplicate every peer's arrays.
-            if state.live[roomID]?.peer(peerID) == nil && (state.live[roomID]?.peerCount ?? 0) >= configuration.maxPeersPerRoom {
-                if state.live[roomID]?.peerCount == 0 { state.live[roomID] = nil }
-                throw .roomFull(limit: configuration.maxPeersPerRoom)
+            if !batch.keys.isEmpty {
+                let usage = (state.live[roomID]?.peer(peerID) ?? Peer(id: peerID)).keyUsage(after: batch)
+                guard usage.count <= Peer.maxKeys, usage.bytes <= configuration.maxKeyBytesPerPeer else {
+                    if state.live[roomID]?.peerCount == 0 { state.live[roomID] = nil }
+                    throw .keysOverBudget(keys: usage.count, bytes: usage.bytes, maxKeys: Peer.maxKeys, maxBytes: configuration.maxKeyBytesPerPeer)
+                }
             }
+            if state.live[roomID]?.peer(peerID) == nil {
+                let full = (state.live[roomID]?.peerCount ?? 0) >= configuration.maxPeersPerRoom
+                if full || state.livePeers >= configuration.maxLivePeers {
+                    if state.live[roomID]?.peerCount == 0 { state.live[roomID] = nil }
+                    throw full ? .roomFull(limit: configuration.maxPeersPerRoom) : .tooManyPeers(limit: configuration.maxLivePeers)
+                }
+            }
+            let peersBefore = state.live[roomID]?.peerCount ?? 0
             let result = state.live[roomID]?.withPeer(peerID, create: true) { $0.apply(batch, arrival: arrival, defaultUserAgent: userAgent) } ?? nil
+            state.livePeers += (state.live[roomID]?.peerCount ?? 0) - peersBefore
             outcome.accepted = result?.accepted ?? 0
             outcome.duplicates = result?.duplicates ?? 0
             if state.live[roomID]?.orderedPeers.allSatisfy({ $0.firstActivity == nil }) == true {
                 // Nothing timed arrived (no events, no samples): do not open an empty room.
+                state.livePeers -= state.live[roomID]?.peerCount ?? 0
                 state.live[roomID] = nil
                 return outcome
             }
+            schedule(roomID, deadline: arrival + configuration.peerTimeoutSeconds * 1000, in: &state)
             endIfEmpty(roomID, in: &state)
             return outcome
         }
@@ -108,16 +151,38 @@ public final class RoomRegistry: Sendable {
         }
     }
 
-    /// Peers silent for the peer timeout leave; rooms left empty end. Returns the rooms that ended.
+    /// Gives a live room an expiry entry unless it has one. Every present peer was heard from
+    /// at or after the deadline's arrival − timeout, so the entry is never late.
+    private func schedule(_ roomID: String, deadline: Double, in state: inout State) {
+        guard let room = state.live[roomID], !room.expiryScheduled else { return }
+        state.live[roomID]?.expiryScheduled = true
+        state.expiry.insert(ExpiryEntry(deadline: deadline, roomID: roomID, instance: room.instance))
+    }
+
+    /// Peers silent for the peer timeout leave; rooms left empty end. Returns the rooms that
+    /// ended. Visits only the rooms whose expiry deadline passed (a heap keyed by deadline),
+    /// so the lock is held for work proportional to what expires, not to every live peer.
     @discardableResult
     public func expire(now: Double) -> [Room] {
-        let cutoff = now - configuration.peerTimeoutSeconds * 1000
+        let timeout = configuration.peerTimeoutSeconds * 1000
+        let cutoff = now - timeout
         return state.withLock { state in
             var ended: [Room] = []
-            for id in Array(state.live.keys) {
-                state.live[id]?.expirePeers(silentSince: cutoff)
-                if state.live[id]?.endIfEmpty() == true, let room = state.live.removeValue(forKey: id) { ended.append(room) }
+            var visits = 0
+            while let entry = state.expiry.min, entry.deadline <= now {
+                state.expiry.removeMin()
+                guard let room = state.live[entry.roomID], room.instance == entry.instance else { continue }  // ended since
+                visits += 1
+                state.live[entry.roomID]?.expiryScheduled = false
+                state.live[entry.roomID]?.expirePeers(silentSince: cutoff)
+                if state.live[entry.roomID]?.endIfEmpty() == true, let room = state.live.removeValue(forKey: entry.roomID) {
+                    state.livePeers -= room.peerCount
+                    ended.append(room)
+                } else if let earliest = state.live[entry.roomID]?.earliestPresentArrival {
+                    schedule(entry.roomID, deadline: earliest + timeout, in: &state)
+                }
             }
+            state.lastExpiryVisits = visits
             for room in ended.sorted(by: { ($0.endTime ?? 0) < ($1.endTime ?? 0) }) {
                 Self.remember(room, in: &state, limit: configuration.maxEndedRooms)
             }
@@ -125,8 +190,13 @@ public final class RoomRegistry: Sendable {
         }
     }
 
+    /// Peers in live rooms, and rooms the last `expire` looked at.
+    public var livePeerCount: Int { state.withLock { $0.livePeers } }
+    var lastExpiryVisits: Int { state.withLock { $0.lastExpiryVisits } }
+
     private func endIfEmpty(_ roomID: String, in state: inout State) {
         if state.live[roomID]?.endIfEmpty() == true, let room = state.live.removeValue(forKey: roomID) {
+            state.livePeers -= room.peerCount
             Self.remember(room, in: &state, limit: configuration.maxEndedRooms)
         }
     }

@@ -19,6 +19,23 @@ struct IngestRoutesTests {
         await app.stop()
     }
 
+    /// Global and per-peer bounds over HTTP: 503 with Retry-After past the live-peer cap, 400
+    /// naming `keys` past the per-peer key budget; what was accepted before stays.
+    @Test func boundsAnswer503WithRetryAfterAnd400ForKeys() async throws {
+        let app = try AppTestService { $0.rooms.maxLivePeers = 1; $0.rooms.maxKeyBytesPerPeer = 32 }
+        #expect(try app.ingest(room: "r1", peer: "p1", json: #"{"samples":[{"seq":1,"ts":1700000001000,"pc":"pc1","stats":[]}]}"#)?.status == 202)
+        let full = try #require(try app.ingest(room: "r2", peer: "p2", json: #"{"samples":[{"seq":1,"ts":1700000001000,"pc":"pc1","stats":[]}]}"#))
+        #expect(full.status == 503)
+        #expect(full.headers["retry-after"] == "30")
+        #expect(full.bodyText.contains("too_many_peers"))
+        let keys = try #require(try app.ingest(room: "r1", peer: "p1", json: #"{"keys":{"notes":"\#(String(repeating: "x", count: 40))"},"samples":[{"seq":2,"ts":1700000002000,"pc":"pc1","stats":[]}]}"#))
+        #expect(keys.status == 400)
+        #expect(keys.bodyText.contains("keys_over_budget"))
+        #expect(keys.bodyText.contains("keys:"))
+        #expect(app.service.registry.room(id: "r1")?.peer("p1")?.keys.isEmpty == true)
+        await app.stop()
+    }
+
     @Test func sendBeaconShapeTextPlainWithKeyInQuery() async throws {
         let app = try AppTestService()
         let response = try app.request("POST", "/v1/rooms/r/peers/p/samples?key=\(AppTestService.ingestKey)", headers: ["Content-Type": "text/plain;charset=UTF-8"], body: Array(Self.sample.utf8))
