@@ -36,6 +36,8 @@ public struct RoomstreamConfiguration: Sendable, Equatable {
     public var apiDirectoryRoot: String?
     /// How long a paused stream holds its windows unsealed (`delivery.max_paused_hours`).
     public var maxPausedHours: Double = 24
+    /// How often the live state is checkpointed (`durability.checkpoint_interval_seconds`).
+    public var checkpointIntervalSeconds: Double = 10
 
     public init() {}
 
@@ -72,7 +74,16 @@ extension RoomstreamConfiguration {
         }
         var config = RoomstreamConfiguration()
         let reader = try ConfigObject(root, path: "")
-        try reader.only(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url", "streams", "delivery"])
+        try reader.only(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url", "streams", "delivery", "durability"])
+        if let durability = try reader.object("durability") {
+            try durability.only(["checkpoint_interval_seconds"])
+            if let seconds = try durability.number("checkpoint_interval_seconds") {
+                guard seconds >= 0.1, seconds <= 3600 else {
+                    throw ConfigurationError(field: "durability.checkpoint_interval_seconds", problem: "must be from 0.1 to 3600")
+                }
+                config.checkpointIntervalSeconds = seconds
+            }
+        }
         if let streams = reader.values["streams"] { try parseStreams(streams, into: &config) }
         if let delivery = try reader.object("delivery") {
             try delivery.only(["grace_seconds", "retention_days", "multipart_threshold_mib", "api_directory_root", "max_paused_hours"])
@@ -154,6 +165,11 @@ extension RoomstreamConfiguration {
                 throw ConfigurationError(field: "public_url", problem: "must start with http:// or https://, got \"\(url)\"")
             }
             config.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        // A room that ended is sealed at the earliest peer timeout + grace after its end; a
+        // checkpoint taken in between must already show it ended (see docs/durability.md).
+        guard config.checkpointIntervalSeconds < config.rooms.peerTimeoutSeconds + config.graceSeconds else {
+            throw ConfigurationError(field: "durability.checkpoint_interval_seconds", problem: "must be below ingest.peer_timeout_seconds + delivery.grace_seconds (\(config.rooms.peerTimeoutSeconds + config.graceSeconds))")
         }
         if let log = try reader.object("log") {
             try log.only(["level"])

@@ -17,6 +17,8 @@ public final class RoomstreamService: Sendable {
     private let expiryTimer: RepeatingTimer
     public let streams: StreamsEngine
     private let streamsTimer: RepeatingTimer
+    public let checkpoint: RegistryCheckpoint
+    private let checkpointTimer: RepeatingTimer
 
     /// Throws when a stream's saved state cannot be read: starting without it could skip or
     /// repeat windows, so the operator must look.
@@ -24,8 +26,22 @@ public final class RoomstreamService: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.wallClock = wallClock
-        let registry = RoomRegistry(configuration: configuration.rooms)
+        // The live state continues from the last checkpoint (a graceful stop always writes one).
+        let checkpoint = RegistryCheckpoint(dataDirectory: configuration.dataDirectory)
+        self.checkpoint = checkpoint
+        let registry: RoomRegistry
+        if let snapshot = try checkpoint.load() {
+            registry = RoomRegistry(configuration: configuration.rooms, restoring: snapshot)
+            logger.info("live state restored", metadata: ["live_rooms": "\(snapshot.live.count)", "ended_rooms": "\(snapshot.ended.count)", "checkpoint": "\(checkpoint.path)"])
+        } else {
+            registry = RoomRegistry(configuration: configuration.rooms)
+        }
         self.registry = registry
+        let writeCheckpoint: @Sendable () -> Bool = { [logger, wallClock] in
+            let failure = checkpoint.tryWrite(registry, now: wallClock.nowMilliseconds())
+            if let failure { logger.error("checkpoint failed", metadata: ["error": "\(failure)"]) }
+            return failure == nil
+        }
         var streamsConfiguration = StreamsEngine.Configuration(
             dataDirectory: configuration.dataDirectory, peerTimeoutSeconds: configuration.rooms.peerTimeoutSeconds, publicURL: configuration.publicURL)
         streamsConfiguration.graceSeconds = configuration.graceSeconds
@@ -33,7 +49,8 @@ public final class RoomstreamService: Sendable {
         streamsConfiguration.multipartThresholdBytes = configuration.multipartThresholdMiB * 1024 * 1024
         streamsConfiguration.apiDirectoryRoot = configuration.apiDirectoryRoot
         streamsConfiguration.maxPausedSeconds = configuration.maxPausedHours * 3600
-        let streams = try StreamsEngine(definitions: configuration.streams, registry: registry, configuration: streamsConfiguration, now: wallClock.nowMilliseconds()) { [logger] event, fields in
+        let streams = try StreamsEngine(definitions: configuration.streams, registry: registry, configuration: streamsConfiguration, now: wallClock.nowMilliseconds(),
+                                        beforeSeal: writeCheckpoint) { [logger] event, fields in
             let level: Logger.Level = event.contains("failed") ? .error : .info
             logger.log(level: level, "stream: \(event)", metadata: fields.mapValues { .string($0) })
         }
@@ -50,6 +67,9 @@ public final class RoomstreamService: Sendable {
             let ended = registry.expire(now: wallClock.nowMilliseconds())
             if !ended.isEmpty { logger.debug("rooms ended", metadata: ["count": "\(ended.count)"]) }
         }
+        self.checkpointTimer = RepeatingTimer(label: "roomstream.rooms.checkpoint", interval: .milliseconds(Int((configuration.checkpointIntervalSeconds * 1000).rounded()))) {
+            _ = writeCheckpoint()
+        }
         self.server = HTTPServer(configuration: configuration.server, clock: clock, logger: logger) { router.respond(to: $0) }
     }
 
@@ -63,6 +83,7 @@ public final class RoomstreamService: Sendable {
         try server.start()
         expiryTimer.start()
         streamsTimer.start()
+        checkpointTimer.start()
         readiness.set(.ready)
         logger.info("ready", metadata: ["version": "\(RoomstreamVersion.current)", "data_dir": "\(configuration.dataDirectory)"])
     }
@@ -71,11 +92,15 @@ public final class RoomstreamService: Sendable {
     public func shutdown(completion: @escaping @Sendable (Bool) -> Void) {
         readiness.set(.draining)
         logger.info("draining", metadata: ["drain_timeout": "\(configuration.drainTimeout)"])
-        server.shutdown(drainTimeout: configuration.drainTimeout) { [logger, expiryTimer, streamsTimer] clean in
+        server.shutdown(drainTimeout: configuration.drainTimeout) { [logger, expiryTimer, streamsTimer, checkpointTimer, checkpoint, registry, wallClock] clean in
             expiryTimer.cancel()
             streamsTimer.cancel()
-            logger.info("stopped", metadata: ["clean": "\(clean)"])
-            completion(clean)
+            checkpointTimer.cancel()
+            // The final checkpoint: the next start continues every live room as it is now.
+            let failure = checkpoint.tryWrite(registry, now: wallClock.nowMilliseconds())
+            if let failure { logger.error("final checkpoint failed", metadata: ["error": "\(failure)"]) }
+            logger.info("stopped", metadata: ["clean": "\(clean && failure == nil)", "live_rooms": "\(registry.liveRoomCount)"])
+            completion(clean && failure == nil)
         }
     }
 }

@@ -6,7 +6,7 @@
 /// interleave). The most recent `maxOpenIntervals` disjoint intervals are kept for merging;
 /// older ones are folded into `settledMilliseconds` — an interval older than all of those
 /// (a connection more than that many intervals late) is counted without merging.
-public struct ActiveTimeUnion: Sendable {
+public struct ActiveTimeUnion: Sendable, Codable {
     public static let maxOpenIntervals = 16
     /// The latest interval, inline: media that flows without pauses merges into it, so most
     /// peers never allocate `older`.
@@ -65,7 +65,7 @@ public struct ActiveTimeUnion: Sendable {
 /// Welford's running mean and variance, for the score's variance penalty.
 /// Stored in 12 bytes (Int32 and Floats): it only feeds a bounded penalty, and there are
 /// several per live peer.
-public struct RunningStatistics: Sendable, Equatable {
+public struct RunningStatistics: Sendable, Equatable, Codable {
     private var storedCount: Int32 = 0
     private var storedMean: Float = 0
     private var m2: Float = 0

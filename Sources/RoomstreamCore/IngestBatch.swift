@@ -1,6 +1,6 @@
 /// One decoded ingest request (ingest-api.md), validated and ready to apply.
 public struct IngestBatch: Sendable, Equatable {
-    public enum KeyValue: Sendable, Equatable {
+    public enum KeyValue: Sendable, Equatable, Codable {
         case string(String)
         case strings([String])
     }

@@ -24,7 +24,7 @@ struct IntervalContribution {
 
 /// Whole-presence totals of one kind and direction for a peer (metrics.md, "Over the peer's
 /// whole presence"). Constant size: no samples are kept.
-public struct MediaAccumulator: Sendable {
+public struct MediaAccumulator: Sendable, Codable {
     public private(set) var bytes: Double = 0
     public private(set) var activeTime = ActiveTimeUnion()
     public private(set) var lost: Double = 0
@@ -99,7 +99,7 @@ public struct MediaAccumulator: Sendable {
 }
 
 /// The codecs the audio MOS distinguishes (its parameters), in one byte.
-enum CodecKind: UInt8, Sendable, Equatable {
+enum CodecKind: UInt8, Sendable, Equatable, Codable {
     case opus, pcmu, pcma, g722, other
 
     init(mimeType: String) {

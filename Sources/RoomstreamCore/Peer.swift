@@ -28,14 +28,14 @@ public struct Peer: Sendable {
 
     private var sequences = SequenceWindow()
     /// Per peer connection, searched linearly (at most 16): no dictionary's spare buckets.
-    private var trackers: [(pc: String, tracker: PeerConnectionTracker)] = []
+    private var trackers: [TrackedConnection] = []
     /// The four kind × direction accumulators, stored inline (no array allocation per peer).
     private var audioSend = MediaAccumulator(), audioRecv = MediaAccumulator()
     private var videoSend = MediaAccumulator(), videoRecv = MediaAccumulator()
     /// In slot order: kind × 2 + direction.
     public var media: [MediaAccumulator] { [audioSend, audioRecv, videoSend, videoRecv] }
     private var features = FeatureUsage()
-    private var firstPcCreated: (pc: String, ts: Double)?
+    private var firstPcCreated: PcCreated?
     private var firstConnected: Double?
     private var firstIceConnected: Double?
 
@@ -93,7 +93,7 @@ public struct Peer: Sendable {
             result.accepted += 1
             switch event.kind {
             case .pcCreated:
-                if let pc = event.pc, event.ts < (firstPcCreated?.ts ?? .infinity) { firstPcCreated = (pc, event.ts) }
+                if let pc = event.pc, event.ts < (firstPcCreated?.ts ?? .infinity) { firstPcCreated = PcCreated(pc: pc, ts: event.ts) }
             case .connectionState(let state) where state == "connected":
                 firstConnected = min(firstConnected ?? event.ts, event.ts)
             case .iceConnectionState(let state) where state == "connected" || state == "completed":
@@ -113,7 +113,7 @@ public struct Peer: Sendable {
             markActivity(sample.ts + offset)
             var index = trackers.firstIndex { $0.pc == sample.pc }
             if index == nil, trackers.count < Self.maxPeerConnections {
-                trackers.append((sample.pc, PeerConnectionTracker()))
+                trackers.append(TrackedConnection(pc: sample.pc, tracker: PeerConnectionTracker()))
                 index = trackers.count - 1
             }
             guard let index else { continue }
@@ -166,9 +166,25 @@ public struct Peer: Sendable {
     public var mediaTransport: String? { features.current?.transport }
 }
 
+/// One peer connection's tracker (a named struct rather than a tuple: it is Codable, for
+/// checkpoints, with the same layout).
+struct TrackedConnection: Sendable, Codable {
+    var pc: String
+    var tracker: PeerConnectionTracker
+}
+
+/// The first `pc_created` event: which connection, and when (client clock).
+struct PcCreated: Sendable, Codable {
+    var pc: String
+    var ts: Double
+}
+
+/// A peer is checkpointed whole (every accumulator), so a restart continues it exactly.
+extension Peer: Codable {}
+
 /// Which connection type and transport a peer used the most time (metrics.md).
-struct FeatureUsage: Sendable {
-    struct Usage: Sendable { var type: String; var transport: String?; var seconds: Double; var lastSeen: Int }
+struct FeatureUsage: Sendable, Codable {
+    struct Usage: Sendable, Codable { var type: String; var transport: String?; var seconds: Double; var lastSeen: Int }
     private var usages: [Usage] = []
     private var observations = 0
 

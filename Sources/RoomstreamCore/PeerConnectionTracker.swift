@@ -1,7 +1,7 @@
 /// The previous counters of one peer connection's streams, so each new report yields the
 /// interval since the last one (metrics.md, "Per interval"). Stats ids are unique only within
 /// a peer connection, hence one tracker per `pc`.
-struct PeerConnectionTracker: Sendable {
+struct PeerConnectionTracker: Sendable, Codable {
     /// Streams remembered per peer connection; beyond it new stream ids are ignored (their
     /// media does not count), which no real call reaches.
     static let maxStreams = 64
@@ -9,7 +9,7 @@ struct PeerConnectionTracker: Sendable {
     /// The last counters of one stream. One dictionary for every stream type (stats ids are
     /// unique within a report), with NaN for "missing" instead of optionals: this is most of a
     /// live peer's memory.
-    struct Counters {
+    struct Counters: Codable {
         var timestamp: Double
         var bytes: Double
         var packets: Double
@@ -31,7 +31,13 @@ struct PeerConnectionTracker: Sendable {
 
     /// (stats id, counters), searched linearly: a connection has a handful of streams, and an
     /// array has no spare buckets (this is most of a live peer's memory).
-    private var streams: [(id: String, counters: Counters)] = []
+    private var streams: [StreamEntry] = []
+
+    /// One stream's last counters (a named struct rather than a tuple: Codable, same layout).
+    struct StreamEntry: Codable {
+        var id: String
+        var counters: Counters
+    }
     private(set) var lastReportTimestamp: Double?
 
     private func counters(_ id: String) -> Counters? {
@@ -40,7 +46,7 @@ struct PeerConnectionTracker: Sendable {
 
     private mutating func store(_ id: String, _ counters: Counters) {
         if let index = streams.firstIndex(where: { $0.id == id }) { streams[index].counters = counters }
-        else if streams.count < Self.maxStreams { streams.append((id, counters)) }
+        else if streams.count < Self.maxStreams { streams.append(StreamEntry(id: id, counters: counters)) }
     }
 
     private mutating func remember(_ id: String, _ counters: Counters) { store(id, counters) }

@@ -1,6 +1,6 @@
 /// A room instance: from its first peer's first activity to the last activity of any peer
 /// once every peer has left or gone silent. A room id used again later is a new instance.
-public struct Room: Sendable {
+public struct Room: Sendable, Codable {
     public let id: String
     /// Distinguishes instances of the same id; increases over the registry's life.
     public let instance: Int

@@ -33,6 +33,23 @@ public enum RoomError: Error, Equatable, Sendable {
     case keysOverBudget(keys: Int, bytes: Int, maxKeys: Int, maxBytes: Int)
 }
 
+/// Everything a registry holds, as a checkpoint stores it.
+public struct RegistrySnapshot: Sendable, Codable {
+    public var live: [Room]
+    /// Ended rooms still held (for queries and late-item detection), oldest first.
+    public var ended: [Room]
+    /// Ended rooms the data streams have not journaled yet.
+    public var newlyEnded: [Room]
+    public var nextInstance: Int
+    public var droppedEndedRooms: Int
+    public var droppedUnjournaledRooms: Int
+
+    enum CodingKeys: String, CodingKey {
+        case live, ended, nextInstance = "next_instance"
+        case newlyEnded = "newly_ended", droppedEndedRooms = "dropped_ended_rooms", droppedUnjournaledRooms = "dropped_unjournaled_rooms"
+    }
+}
+
 /// What one ingest request did.
 public struct IngestOutcome: Sendable, Equatable {
     /// Samples and events applied.
@@ -84,6 +101,45 @@ public final class RoomRegistry: Sendable {
 
     public init(configuration: RoomRegistryConfiguration = RoomRegistryConfiguration()) {
         self.configuration = configuration
+    }
+
+    /// A registry continuing from a checkpoint: live rooms (every accumulator), ended rooms
+    /// still held, rooms not yet journaled, and the instance counter.
+    public init(configuration: RoomRegistryConfiguration = RoomRegistryConfiguration(), restoring snapshot: RegistrySnapshot) {
+        self.configuration = configuration
+        state.withLock { state in
+            for var room in snapshot.live {
+                room.expiryScheduled = false
+                state.live[room.id] = room
+                state.livePeers += room.peerCount
+            }
+            for room in snapshot.ended {
+                state.endedByID[room.id, default: []].append(room)
+                state.endedOrder.append((room.id, room.instance))
+                state.endedCount += 1
+            }
+            state.newlyEnded = snapshot.newlyEnded
+            state.nextInstance = max(snapshot.nextInstance, 1)
+            state.droppedEndedRooms = snapshot.droppedEndedRooms
+            state.droppedUnjournaledRooms = snapshot.droppedUnjournaledRooms
+            // Every live room gets an expiry entry from its peers' last arrivals.
+            let timeout = configuration.peerTimeoutSeconds * 1000
+            for (id, room) in state.live {
+                if let earliest = room.earliestPresentArrival { schedule(id, deadline: earliest + timeout, in: &state) }
+            }
+        }
+    }
+
+    /// The whole state as a value, for a checkpoint. The lock is held only to copy the state
+    /// (copy-on-write buffers: a few reference counts); the rooms are gathered from the copy
+    /// after the lock is released.
+    public func snapshot() -> RegistrySnapshot {
+        let copy = state.withLock { $0 }
+        let ended = copy.endedOrder[copy.endedOrderStart...].compactMap { entry in
+            copy.endedByID[entry.id]?.first { $0.instance == entry.instance }
+        }
+        return RegistrySnapshot(live: Array(copy.live.values), ended: ended, newlyEnded: copy.newlyEnded, nextInstance: copy.nextInstance,
+                                droppedEndedRooms: copy.droppedEndedRooms, droppedUnjournaledRooms: copy.droppedUnjournaledRooms)
     }
 
     /// Applies a validated request for `peerID` in `roomID` that arrived at service time `arrival` (epoch ms).

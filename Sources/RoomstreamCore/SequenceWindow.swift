@@ -1,7 +1,7 @@
 /// Which sample `seq` numbers of a peer were accepted, in constant memory: the highest one and
 /// a bitmap of the `width` below it. A retry of an accepted sample is a duplicate; a seq older
 /// than the window is also treated as a duplicate (it is from a retry far behind the stream).
-public struct SequenceWindow: Sendable, Equatable {
+public struct SequenceWindow: Sendable, Equatable, Codable {
     public static let width: Int64 = 256
     private var highest: Int64?
     /// Four words inline (no heap allocation): bit `offset` = `highest − offset` was accepted.
@@ -27,6 +27,22 @@ public struct SequenceWindow: Sendable, Equatable {
         if isSet(offset) { return false }
         set(offset)
         return true
+    }
+
+    enum CodingKeys: String, CodingKey { case highest, bits }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        highest = try container.decodeIfPresent(Int64.self, forKey: .highest)
+        let words = try container.decode([UInt64].self, forKey: .bits)
+        guard words.count == 4 else { throw DecodingError.dataCorruptedError(forKey: .bits, in: container, debugDescription: "4 words expected") }
+        bits = (words[0], words[1], words[2], words[3])
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(highest, forKey: .highest)
+        try container.encode([bits.0, bits.1, bits.2, bits.3], forKey: .bits)
     }
 
     public static func == (lhs: SequenceWindow, rhs: SequenceWindow) -> Bool {

@@ -1,6 +1,6 @@
 /// OS and browser facts from a `User-Agent` string. Token rules, in the order browsers claim
 /// each other's tokens (Edge and Opera say "Chrome", Chrome says "Safari", …).
-public struct UserAgent: Sendable, Equatable {
+public struct UserAgent: Sendable, Equatable, Codable {
     public var os: String?
     public var osVersion: String?
     public var browser: String?

@@ -85,11 +85,17 @@ public final class StreamsEngine: Sendable {
     let adminLock = Locked(())
     let journalState = Locked(JournalState())
     let onEvent: @Sendable (String, [String: String]) -> Void
+    /// Called before windows are sealed (the service writes a checkpoint of the live state, so
+    /// a crash after the seal cannot bring back as live a room the file already holds); false
+    /// postpones the seal to the next tick.
+    let beforeSeal: (@Sendable () -> Bool)?
 
     /// Loads each stream's state; a stream without state starts with the window containing `now`.
     public init(definitions: [StreamDefinition], registry: RoomRegistry, configuration: Configuration, now: Double,
+                beforeSeal: (@Sendable () -> Bool)? = nil,
                 onEvent: @escaping @Sendable (String, [String: String]) -> Void = { _, _ in }) throws {
         self.configuration = configuration
+        self.beforeSeal = beforeSeal
         self.directories = configuration.directories
         self.registry = registry
         self.onEvent = onEvent
@@ -190,7 +196,9 @@ public final class StreamsEngine: Sendable {
                     return windows.isEmpty ? nil : SealJob(definition: runtime.definition, windows: windows)
                 }
             }
-            for job in jobs { seal(job, entries: entries, now: now) }
+            if !jobs.isEmpty, beforeSeal?() ?? true {
+                for job in jobs { seal(job, entries: entries, now: now) }
+            }
         }
 
         // 2. Deliver: files claimed (marked uploading) under the lock, uploaded outside it. A

@@ -85,3 +85,74 @@ import Testing
         }
     }
 }
+
+/// Live rooms across restarts: a graceful stop writes a final checkpoint and the next start
+/// continues the same room instances; after `kill -9` the rooms checkpointed before it are back.
+@Suite(.serialized) struct LiveStateRestartTests {
+    static let ingestKey = "exe-ingest-key-0001"
+    static let adminToken = "exe-admin-token-0000001"
+
+    static func start(port: Int, data: String) async throws -> ChildProcess {
+        let config = data + ".json"
+        try Data("""
+        {"server":{"host":"127.0.0.1","port":\(port)},"data_dir":"\(data)","ingest":{"keys":["\(ingestKey)"]},
+         "admin":{"token":"\(adminToken)"},"durability":{"checkpoint_interval_seconds":0.2}}
+        """.utf8).write(to: URL(fileURLWithPath: config))
+        let child = try ChildProcess(RoomstreamExecutableTests.binary.path, ["serve", "--config", config])
+        for _ in 0..<400 {
+            if let client = try? RawClient(port: port) {
+                client.send("GET /readyz HTTP/1.1\r\nHost: t\r\n\r\n")
+                if client.readResponse()?.status == 200 { return child }
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        Issue.record("roomstream did not start: \(child.stderr)")
+        return child
+    }
+
+    static func post(_ port: Int, room: String, seq: Int, ts: Int) throws -> Int? {
+        let body = #"{"samples":[{"seq":\#(seq),"ts":\#(ts),"pc":"pc1","stats":[{"id":"O","type":"outbound-rtp","timestamp":\#(ts),"kind":"audio","bytesSent":\#(seq * 1000),"packetsSent":\#(seq * 10)}]}]}"#
+        let client = try RawClient(port: port)
+        client.send("POST /v1/rooms/\(room)/peers/p/samples HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(ingestKey)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        return client.readResponse()?.status
+    }
+
+    static func liveRooms(_ port: Int) throws -> [String: String] {
+        let client = try RawClient(port: port)
+        client.send("GET /v1/rooms?state=live HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(adminToken)\r\n\r\n")
+        let json = client.readResponse().flatMap { try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any] }
+        let rooms = json?["rooms"] as? [[String: Any]] ?? []
+        return Dictionary(uniqueKeysWithValues: rooms.compactMap { room in (room["room_id"] as? String).map { ($0, room["start_time"] as? String ?? "") } })
+    }
+
+    @Test func killedAndRestartedServiceKeepsTheCheckpointedRoomsAndAGracefulStopContinuesThem() async throws {
+        let port = RoomstreamExecutableTests.freePort()
+        let data = NSTemporaryDirectory() + "roomstream-restart-\(UUID().uuidString)"
+        let now = Int(Date().timeIntervalSince1970 * 1000)
+        var child = try await Self.start(port: port, data: data)
+        for round in 0..<5 {
+            for index in 0..<4 { #expect(try Self.post(port, room: "round\(round)-room\(index)", seq: 1, ts: now + round * 1000) == 202) }
+            // Wait for a checkpoint after these (every 0.2 s), then crash.
+            let marker = "round\(round)-room3"
+            for _ in 0..<200 {
+                if (try? String(contentsOfFile: data + "/rooms/live.checkpoint.json", encoding: .utf8))?.contains(marker) == true { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            child.signal(SIGKILL)
+            child.wait()
+            child = try await Self.start(port: port, data: data)
+        }
+        let before = try Self.liveRooms(port)
+        #expect(before.count == 20, "rooms back after five kill -9: \(before.keys.sorted())")
+
+        // A graceful stop and start: the same instances (same start times), not new rooms.
+        child.signal(SIGTERM)
+        #expect(child.wait() == 0)
+        child = try await Self.start(port: port, data: data)
+        #expect(try Self.post(port, room: "round0-room0", seq: 2, ts: now + 10_000) == 202)
+        let after = try Self.liveRooms(port)
+        #expect(after == before)
+        child.signal(SIGTERM)
+        #expect(child.wait() == 0)
+    }
+}

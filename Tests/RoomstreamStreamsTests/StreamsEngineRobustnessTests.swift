@@ -39,7 +39,7 @@ struct StreamsEngineRobustnessTests {
         var configuration = StreamsEngine.Configuration(dataDirectory: data, peerTimeoutSeconds: 30, publicURL: "http://x")
         configuration.graceSeconds = 10
         let engine = try StreamsEngine(definitions: [StreamDefinition(id: "m1", intervalMinutes: 1, destination: .directory(path: "store"))],
-                                       registry: registry, configuration: configuration, now: Self.t0) { event, _ in events.set(events.get() + [event]) }
+                                       registry: registry, configuration: configuration, now: Self.t0, onEvent: { event, _ in events.set(events.get() + [event]) })
         try StreamsEngineTests.endRoom(registry, "kept", at: Self.t0 + 10_000)
         for second in 0..<5 { engine.tick(now: Self.t0 + 100_000 + Double(second) * 1000) }
         let status = try #require(engine.statuses.first)

@@ -1,0 +1,78 @@
+import Foundation
+import RoomstreamBasics
+import RoomstreamCore
+
+/// The live state on disk (`<data>/rooms/live.checkpoint.json`): every live room with its
+/// accumulators, the ended rooms still held, the rooms not yet journaled. Written whole with
+/// temp file, fsync, rename and directory fsync, so after a crash it is either the previous
+/// checkpoint or the new one, never a torn mix. A graceful stop writes one last checkpoint and
+/// the next start continues from it: the same room instances, one record per room however
+/// often the service restarts. Between checkpoints (and after a crash) what arrived since the
+/// last one is lost; the write-ahead log of issue 8 will close that window.
+public final class RegistryCheckpoint: Sendable {
+    public let path: String
+    /// Serializes writers (the checkpoint timer, the seal, the stop); never taken by requests.
+    private let writing = Locked(())
+    private let lastError = Locked<String?>(nil)
+
+    public init(dataDirectory: String) { path = "\(dataDirectory)/rooms/live.checkpoint.json" }
+
+    struct Document: Codable {
+        var version: Int
+        var savedAt: Double
+        var registry: RegistrySnapshot
+        enum CodingKeys: String, CodingKey { case version, savedAt = "saved_at", registry }
+    }
+
+    static let version = 1
+
+    /// The checkpoint, or nil when there is none. Throws when it exists but cannot be read:
+    /// starting empty would silently drop every live room.
+    public func load() throws(StreamError) -> RegistrySnapshot? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do {
+            let document = try decoder.decode(Document.self, from: data)
+            guard document.version == Self.version else {
+                throw StreamError.unsupported("\(path): checkpoint version \(document.version), this build reads \(Self.version)")
+            }
+            return document.registry
+        } catch let error as StreamError {
+            throw error
+        } catch {
+            throw .unsupported("\(path) cannot be read (\(error)); move it aside to start without the live rooms it holds")
+        }
+    }
+
+    /// Snapshots the registry (its lock held only to copy the state) and writes it durably.
+    public func write(_ registry: RoomRegistry, now: Double) throws(StreamError) {
+        try writing.withLock { _ throws(StreamError) in
+            let document = Document(version: Self.version, savedAt: now, registry: registry.snapshot())
+            let encoder = JSONEncoder()
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            let data: Data
+            do { data = try encoder.encode(document) } catch { throw .unsupported("encode checkpoint: \(error)") }
+            try DurableFile.makeDirectories(String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]))
+            let file = try DurableFile(path: path, mode: 0o600)
+            try file.write(data)
+            try file.commit()
+        }
+    }
+
+    /// Writes a checkpoint; a failure is returned (and kept for `lastFailure`) instead of thrown.
+    @discardableResult
+    public func tryWrite(_ registry: RoomRegistry, now: Double) -> String? {
+        do {
+            try write(registry, now: now)
+            lastError.withLock { $0 = nil }
+            return nil
+        } catch {
+            let message = "\(error)"
+            lastError.withLock { $0 = message }
+            return message
+        }
+    }
+
+    public var lastFailure: String? { lastError.withLock { $0 } }
+}
