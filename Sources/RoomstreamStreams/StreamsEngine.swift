@@ -182,6 +182,8 @@ public final class StreamsEngine: Sendable {
     /// release rooms. Every step's I/O runs without the streams lock.
     public func tick(now: Double) {
         let hasStreams = streams.withLock { !$0.isEmpty }
+        // Without streams nothing needs the ended rooms journaled (they stay for the queries).
+        if !hasStreams { _ = registry.takeNewlyEnded() }
         let entries = hasStreams ? updateJournal() : nil
 
         // 1. Seal: what is due, snapshotted under the lock; the files written outside it.
