@@ -18,8 +18,9 @@ run: deps-run build
 build: deps-run
 	$(SWIFT) build -c release --product roomstream
 
-## make test: install what tests need, build everything, start the S3 test server (moto, SigV4
-## checked) and run every test against it.
+## make test: install what tests need (apt, pip), build everything, start two independent S3
+## servers on loopback (moto with SigV4 checked, and rclone serve s3 path-style and
+## virtual-hosted) and run every test against them.
 test: deps-test
 	$(SWIFT) build --build-tests
 	scripts/with-s3-test-server.sh $(SWIFT) test --skip-build
