@@ -2,6 +2,7 @@ import RoomstreamCore
 import RoomstreamHTTP
 import RoomstreamIngest
 import RoomstreamServer
+import RoomstreamStreams
 
 /// `POST /v1/rooms/{room_id}/peers/{peer_id}/samples` and `…/leave` (ingest-api.md).
 struct IngestRoutes: Sendable {
@@ -9,7 +10,18 @@ struct IngestRoutes: Sendable {
     let authorization: Authorization
     let clock: any WallClock
     let maxDecompressedBytes: Int
+    /// While the live state cannot be checkpointed (disk full, I/O error), ingest answers 503:
+    /// a 2xx promises the data survives a restart, which an unsaved state cannot keep. It
+    /// recovers by itself with the next checkpoint that succeeds (the timer retries).
+    var checkpoint: RegistryCheckpoint? = nil
+    var retryAfterSeconds = 10
     let limits = IngestLimits()
+
+    func requireStorage() throws(APIError) {
+        if let failure = checkpoint?.lastFailure {
+            throw .serviceUnavailable("storage_unavailable", "the live state cannot be saved (\(failure)); try again later", retryAfterSeconds: retryAfterSeconds)
+        }
+    }
 
     func register(on router: inout Router) {
         router.add(.post, "/v1/rooms/{room_id}/peers/{peer_id}/samples") { request in try self.samples(request) }
@@ -29,6 +41,7 @@ struct IngestRoutes: Sendable {
 
     func samples(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
         try authorization.requireIngestKey(request)
+        try requireStorage()
         let roomID = try Self.validID(request.parameter("room_id"), field: "room_id")
         let peerID = try Self.validID(request.parameter("peer_id"), field: "peer_id")
         // sendBeacon sends text/plain; both are parsed as JSON.
@@ -65,6 +78,7 @@ struct IngestRoutes: Sendable {
 
     func leave(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
         try authorization.requireIngestKey(request)
+        try requireStorage()
         let roomID = try Self.validID(request.parameter("room_id"), field: "room_id")
         let peerID = try Self.validID(request.parameter("peer_id"), field: "peer_id")
         return Self.accepted(registry.leave(roomID: roomID, peerID: peerID, arrival: clock.nowMilliseconds()))

@@ -59,7 +59,7 @@ public final class RoomstreamService: Sendable {
         self.streamsTimer = RepeatingTimer(label: "roomstream.streams", interval: .seconds(1)) { [streams, wallClock] in
             streams.tick(now: wallClock.nowMilliseconds())
         }
-        let router = Routes.make(readiness: readiness, registry: registry, streams: streams, configuration: configuration, clock: wallClock) { [logger] error, request in
+        let router = Routes.make(readiness: readiness, registry: registry, streams: streams, checkpoint: checkpoint, configuration: configuration, clock: wallClock) { [logger] error, request in
             logger.error("handler failed", metadata: ["method": "\(request.method)", "target": "\(request.target)", "error": "\(error)"])
         }
         // Once a second, peers silent for the peer timeout leave and empty rooms end.

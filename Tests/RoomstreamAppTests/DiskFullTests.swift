@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+@testable import RoomstreamApp
+import RoomstreamStreams
+import TestSupport
+import Testing
+
+/// A small filesystem the test mounts itself (tmpfs; root only), for ENOSPC.
+final class SmallFilesystem {
+    let path: String
+
+    /// Whether this process may mount (root, and not forbidden by the container).
+    static let mountable: Bool = {
+        guard let probe = try? SmallFilesystem(kilobytes: 64) else { return false }
+        _ = probe
+        return true
+    }()
+
+    init(kilobytes: Int) throws {
+        path = NSTemporaryDirectory() + "roomstream-small-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        guard mount("tmpfs", path, "tmpfs", 0, "size=\(kilobytes)k") == 0 else {
+            throw MissingTestRequirement("mount tmpfs: errno \(errno)")
+        }
+    }
+
+    /// Fills the filesystem; returns the filler's path (delete it to free the space).
+    func fill() -> String {
+        let filler = path + "/filler"
+        let fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let chunk = [UInt8](repeating: 0x61, count: 4096)
+        while chunk.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
+        close(fd)
+        return filler
+    }
+
+    deinit { umount2(path, Int32(MNT_DETACH)) }
+}
+
+/// A full disk: ingest answers 503 (never a 2xx the service cannot keep), no state file is
+/// torn, and the service recovers by itself when space returns.
+@Suite(.enabled(if: SmallFilesystem.mountable, "needs to mount a tmpfs (root, and a machine that allows mounting)"))
+struct DiskFullTests {
+    func ingest(_ app: AppTestService, room: String, ts: Int) throws -> ClientResponse? {
+        let keys = (0..<8).map { "\"k\($0)\":\"\(String(repeating: "v", count: 200))\"" }.joined(separator: ",")
+        return try app.ingest(room: room, peer: "p", json: #"{"keys":{\#(keys)},"samples":[{"seq":1,"ts":\#(ts),"pc":"pc1","stats":[]}]}"#)
+    }
+
+    @Test func aFullDiskGives503KeepsTheLastCheckpointWholeAndRecovers() async throws {
+        let disk = try SmallFilesystem(kilobytes: 512)
+        let app = try AppTestService {
+            $0.dataDirectory = disk.path + "/data"
+            $0.checkpointIntervalSeconds = 0.1
+        }
+        let checkpoint = app.service.checkpoint
+        let ts = Int(Date().timeIntervalSince1970 * 1000)
+        #expect(try ingest(app, room: "before", ts: ts)?.status == 202)
+        #expect(await eventually { (try? checkpoint.load())??.live.contains { $0.id == "before" } == true })
+
+        let filler = disk.fill()
+        // Every new room makes the next checkpoint larger than the space left.
+        var refused: ClientResponse?
+        for index in 0..<200 where refused == nil {
+            let response = try ingest(app, room: "during-\(index)", ts: ts + index)
+            if response?.status == 503 { refused = response } else { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let response = try #require(refused, "ingest kept answering 2xx on a full disk")
+        #expect(response.bodyText.contains("storage_unavailable"))
+        #expect(response.headers["retry-after"] != nil)
+        // The last good checkpoint is whole (rename only replaces it when a new one is complete).
+        let kept = try #require(try checkpoint.load())
+        #expect(kept.live.contains { $0.id == "before" })
+        #expect(!FileManager.default.fileExists(atPath: checkpoint.path + ".tmp"))
+
+        unlink(filler)
+        #expect(await eventually(timeout: .seconds(10)) { (try? self.ingest(app, room: "after", ts: ts + 1000))??.status == 202 })
+        #expect(await eventually { (try? checkpoint.load())??.live.contains { $0.id == "after" } == true })
+        await app.stop()
+    }
+}
