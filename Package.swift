@@ -16,7 +16,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
@@ -25,6 +24,8 @@ let package = Package(
         .target(name: "RoomstreamHTTP", dependencies: ["RoomstreamBasics"]),
         // simdjson (Debian libsimdjson-dev) behind a small C interface.
         .target(name: "CSimdjson", linkerSettings: [.linkedLibrary("simdjson")]),
+        // SHA-256, MD5, HMAC-SHA256 from OpenSSL's libcrypto (Debian libssl-dev, which libcurl links too).
+        .target(name: "CDigest", linkerSettings: [.linkedLibrary("crypto")]),
         // libcurl (Debian libcurl4-openssl-dev) behind one C call per request.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         // zlib (Debian zlib1g-dev) for gzip request bodies.
@@ -32,7 +33,7 @@ let package = Package(
         // The domain: rooms, peers, figures, room records. No I/O; time is passed in.
         .target(name: "RoomstreamCore", dependencies: ["RoomstreamBasics", .product(name: "HeapModule", package: "swift-collections")]),
         // Data streams: windows, seal scheduling, stream definitions (issue 4, in progress).
-        .target(name: "RoomstreamStreams", dependencies: ["RoomstreamBasics", "RoomstreamCore", "CZlib", "CCurl", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "RoomstreamStreams", dependencies: ["RoomstreamBasics", "RoomstreamCore", "CZlib", "CCurl", "CDigest"]),
         // Request bodies → domain values (simdjson), with field-naming validation errors.
         .target(name: "RoomstreamIngest", dependencies: ["CSimdjson", "CZlib", "RoomstreamCore"]),
         .target(
@@ -70,7 +71,7 @@ let package = Package(
         .testTarget(name: "RoomstreamCoreTests", dependencies: ["RoomstreamCore"]),
         .testTarget(
             name: "RoomstreamStreamsTests",
-            dependencies: ["RoomstreamStreams", "RoomstreamCore", "RoomstreamIngest", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["RoomstreamStreams", "RoomstreamCore", "RoomstreamIngest", "TestSupport"],
             exclude: ["Fixtures"]  // read by path (sigv4-golden.json), not bundled
         ),
         .testTarget(name: "RoomstreamIngestTests", dependencies: ["RoomstreamIngest", "RoomstreamCore", "IngestFuzzing", "TestSupport"]),

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Crypto
 import Foundation
 import RoomstreamBasics
 import RoomstreamCore
@@ -27,7 +26,7 @@ public struct EndedRoomJournal: Sendable {
 
     static func name(end: Int64, roomID: String, start: Double?) -> String {
         let identity = Array(roomID.utf8) + [0] + Array(String(Int64((start ?? 0).rounded(.down))).utf8)
-        return "\(TextFormat.padded(Int(end), width: 15))-\(TextFormat.hex(SHA256.hash(data: identity).prefix(12))).json"
+        return "\(TextFormat.padded(Int(end), width: 15))-\(TextFormat.hex(Digest.sha256(identity).prefix(12))).json"
     }
 
     /// Writes each room's record (as data stream files carry it); returns the entries written.

@@ -1,5 +1,4 @@
 import CCurl
-import Crypto
 import RoomstreamBasics
 import Foundation
 
@@ -86,10 +85,10 @@ public struct S3Client: Sendable {
         let (host, path) = location(for: key)
         let canonicalQuery = SigV4Signer.canonicalQuery(query)
         var all: [(name: String, value: String)] = [("Host", host)] + headers
-        if !body.isEmpty { all.append(("Content-MD5", Data(Insecure.MD5.hash(data: body)).base64EncodedString())) }
+        if !body.isEmpty { all.append(("Content-MD5", Data(Digest.md5(body)).base64EncodedString())) }
         let signer = SigV4Signer(accessKeyID: destination.accessKeyID, secretAccessKey: secret, region: destination.region)
         let signed = signer.sign(method: method, encodedPath: path, query: canonicalQuery, headers: all,
-                                 payloadSHA256: TextFormat.hex(SHA256.hash(data: body)), epochSeconds: epochSeconds())
+                                 payloadSHA256: TextFormat.hex(Digest.sha256(body)), epochSeconds: epochSeconds())
         let url = "\(endpointParts.scheme)://\(host)\(path)" + (canonicalQuery.isEmpty ? "" : "?" + canonicalQuery)
         return PreparedRequest(method: method, url: url, headerLines: signed.headers.map { "\($0.name): \($0.value)" }, signed: signed)
     }

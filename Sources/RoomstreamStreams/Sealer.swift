@@ -1,4 +1,3 @@
-import Crypto
 import RoomstreamBasics
 import RoomstreamCore
 
@@ -15,12 +14,12 @@ public enum Sealer {
         let gzip = definition.compression == .gzip
         let spoolName = "\(definition.id)_\(window)" + (gzip ? ".json.gz" : ".json")
         let file = try DurableFile(path: "\(spoolDirectory)/\(spoolName)")
-        var hasher = SHA256()
+        let hasher = SHA256Hasher()
         let compressor = gzip ? try GzipCompressor() : nil
         func emit(_ bytes: [UInt8], finish: Bool = false) throws(StreamError) {
             var bytes = bytes
             if let compressor { bytes = try compressor.compress(bytes, finish: finish) }
-            hasher.update(data: bytes)
+            hasher.update(bytes)
             try file.write(bytes)
         }
         try emit(Array("[".utf8))

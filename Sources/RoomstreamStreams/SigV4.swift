@@ -1,4 +1,3 @@
-import Crypto
 import RoomstreamBasics
 
 /// AWS Signature Version 4 for S3, computed here rather than by curl so that what is signed is
@@ -6,7 +5,7 @@ import RoomstreamBasics
 /// Authorization Header: Transferring Payload in a Single Chunk"). curl 7.88's
 /// `CURLOPT_AWS_SIGV4` signs the request path verbatim, while AWS S3, MinIO and Ceph RGW
 /// canonicalize `UriEncode(decoded path)`; a raw `=` in a key then fails with
-/// `SignatureDoesNotMatch`. Checked against botocore's signer (golden vectors in
+/// `SignatureDoesNotMatch`. Hashes and HMACs come from OpenSSL (`Digest`). Checked against botocore's signer (golden vectors in
 /// `Tests/RoomstreamStreamsTests/Fixtures/sigv4-golden.json`, made by `scripts/sigv4-golden.py`).
 public struct SigV4Signer: Sendable {
     public var accessKeyID: String
@@ -83,12 +82,11 @@ public struct SigV4Signer: Sendable {
             canonical.map { "\($0.name):\($0.value)\n" }.joined(), signedHeaders, payloadSHA256,
         ].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, TextFormat.hex(SHA256.hash(data: Array(canonicalRequest.utf8)))].joined(separator: "\n")
-        var key = SymmetricKey(data: Array("AWS4\(secretAccessKey)".utf8))
-        for part in [day, region, service, "aws4_request"] {
-            key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
-        }
-        let signature = TextFormat.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, TextFormat.hex(Digest.sha256(Array(canonicalRequest.utf8)))].joined(separator: "\n")
+        // The signing key: HMAC chain over date, region, service and "aws4_request".
+        var key = Array("AWS4\(secretAccessKey)".utf8)
+        for part in [day, region, service, "aws4_request"] { key = Digest.hmacSHA256(key: key, Array(part.utf8)) }
+        let signature = TextFormat.hex(Digest.hmacSHA256(key: key, Array(stringToSign.utf8)))
         let authorization = "AWS4-HMAC-SHA256 Credential=\(accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
         all.append(("Authorization", authorization))
         return Signed(headers: all, canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature, authorization: authorization)
