@@ -19,7 +19,9 @@ extension RoomstreamConfiguration {
     /// One stream object as JSONSerialization gave it; `path` prefixes field names in errors.
     public static func parseStreamDefinition(_ item: Any, path: String) throws(ConfigurationError) -> StreamDefinition {
         let prefix = path.isEmpty ? "" : path + "."
-        guard item is [String: Any], let data = try? JSONSerialization.data(withJSONObject: item) else {
+        // Re-serializing what JSONSerialization parsed cannot fail; a non-object is the error
+        // reported here, so the (impossible) serialization error is safe to ignore.
+        guard item is [String: Any], let data = try? JSONSerialization.data(withJSONObject: item) else {  // ignore: see above
             throw ConfigurationError(field: path, problem: "must be a JSON object")
         }
         do {

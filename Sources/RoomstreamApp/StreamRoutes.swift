@@ -112,6 +112,8 @@ struct StreamRoutes: Sendable {
         let encoder = JSONEncoder()
         encoder.userInfo[.redactSecrets] = true
         encoder.outputFormatting = [.sortedKeys]
+        // Encoding a validated definition (strings, numbers, booleans) cannot fail: ignore the
+        // impossible error rather than fail a status request.
         var definition = (try? encoder.encode(status.definition)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         // The definition's object, left open for the status fields that follow.
         definition.removeLast()
@@ -191,7 +193,8 @@ struct StreamAdminRoutes: Sendable {
     }
 
     private func body(_ request: RoutedRequest) throws(APIError) -> [String: Any] {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(request.http.body))) as? [String: Any] else {
+        // The parse error's detail is replaced by the 400 below (ignore it: the answer names the problem).
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(request.http.body))) as? [String: Any] else {  // ignore: see above
             throw .badRequest("malformed_json", "the body must be a JSON object")
         }
         return object

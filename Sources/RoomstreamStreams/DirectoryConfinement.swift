@@ -43,9 +43,14 @@ public struct DirectoryConfinement: Sendable, Equatable {
         guard Self.isWithin(resolved, apiRoot) else {
             throw StreamDefinitionError(field: "destination.path", problem: "must lie under \(apiRoot) for streams made through the admin API (relative paths resolve under the data directory \(dataDirectory); set delivery.api_directory_root, or configure the stream in the config file)")
         }
-        // A symbolic link inside the root must not lead out of it.
-        try? DurableFile.makeDirectories(apiRoot)
-        guard let realRoot = Self.realPath(apiRoot) else { return }
+        // A symbolic link inside the root must not lead out of it. A root that cannot be created
+        // or resolved cannot hold the stream's files either: refuse rather than skip the check.
+        do { try DurableFile.makeDirectories(apiRoot) } catch {
+            throw StreamDefinitionError(field: "destination.path", problem: "the API directory root \(apiRoot) cannot be created: \(error)")
+        }
+        guard let realRoot = Self.realPath(apiRoot) else {
+            throw StreamDefinitionError(field: "destination.path", problem: "the API directory root \(apiRoot) cannot be resolved (errno \(errno))")
+        }
         var existing = resolved
         while Self.realPath(existing) == nil, let slash = existing.lastIndex(of: "/"), slash > existing.startIndex {
             existing = String(existing[..<slash])

@@ -106,7 +106,7 @@ public struct S3Client: Sendable {
     /// orphaned parts are billed; the retry starts a new one.
     public func putMultipart(key: String, path: String, partBytes: Int, contentType: String = "application/json", contentEncoding: String? = nil) throws(S3Error) {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw .network("cannot read \(path)") }
-        defer { try? handle.close() }
+        defer { try? handle.close() }  // read-only: a close error loses nothing (ignore)
         let create = prepare("POST", key: key, query: [("uploads", "")], headers: Self.contentHeaders(contentType, contentEncoding), body: [])
         let created = String(decoding: try perform(create, body: []), as: UTF8.self)
         guard let uploadID = Self.xmlValue("UploadId", in: created).map(Self.xmlUnescape) else {
@@ -144,6 +144,8 @@ public struct S3Client: Sendable {
                 throw .http(status: 200, code: code, message: Self.xmlValue("Message", in: response) ?? "")
             }
         } catch {
+            // Best effort: the upload's own error is what the caller needs; an abort that fails
+            // leaves parts the store's lifecycle rule expires.
             _ = try? perform(prepare("DELETE", key: key, query: [upload], body: []), body: nil)
             throw error
         }
