@@ -20,9 +20,6 @@ public struct SigV4Signer: Sendable {
         self.service = service
     }
 
-    /// The SHA-256 of an empty payload, hex (GET, DELETE, empty POST).
-    public static let emptyPayloadSHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
     /// AWS `UriEncode`: `A-Z a-z 0-9 - . _ ~` stay, every other byte of the UTF-8 form becomes
     /// uppercase `%XX`; `/` stays only when `keepingSlash` (object key paths, not query values).
     public static func uriEncode(_ text: String, keepingSlash: Bool) -> String {
@@ -49,17 +46,13 @@ public struct SigV4Signer: Sendable {
 
     /// What signing produced: the headers to send (with `Authorization`) and the intermediate
     /// strings, which tests compare with botocore's.
-    public struct Signed: Sendable, Equatable {
+    public struct Signed: Sendable {
         /// Every header to send, `Authorization` last; names as given.
         public var headers: [(name: String, value: String)]
         public var canonicalRequest: String
         public var stringToSign: String
         public var signature: String
         public var authorization: String
-
-        public static func == (a: Signed, b: Signed) -> Bool {
-            a.canonicalRequest == b.canonicalRequest && a.signature == b.signature && a.headers.elementsEqual(b.headers) { $0 == $1 }
-        }
     }
 
     /// Signs a request. `encodedPath` is the path exactly as sent (already UriEncoded),

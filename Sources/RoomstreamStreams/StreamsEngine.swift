@@ -49,7 +49,6 @@ public final class StreamsEngine: Sendable {
     public struct Status: Sendable {
         public var definition: StreamDefinition
         public var lastSealedWindow: StreamWindow?
-        public var nextSealTime: Int64
         public var files: [SealedFile]
         /// The journal's error while the journal is failing, else the stream's own.
         public var lastError: String?
@@ -57,6 +56,9 @@ public final class StreamsEngine: Sendable {
         public var scheduler: SealScheduler
         /// Rooms in the journal waiting for this stream (ended at or after its next window).
         public var pendingRooms: Int
+
+        /// When the next window is due to be sealed (epoch ms).
+        public var nextSealTime: Int64 { scheduler.nextSealTime }
 
         /// Windows whose seal time has passed at `now` but which are not sealed yet.
         public func dueWindows(now: Double) -> Int { scheduler.due(now: now, limit: 100_000).count }
@@ -136,7 +138,7 @@ public final class StreamsEngine: Sendable {
                     lastSealedWindow: runtime.state.lastSealedWindowEnd.map {
                         StreamWindow(start: $0 - Int64(runtime.definition.intervalMinutes) * 60_000, end: $0)
                     },
-                    nextSealTime: runtime.scheduler.nextSealTime, files: runtime.state.files,
+                    files: runtime.state.files,
                     lastError: journalError ?? runtime.lastError, scheduler: runtime.scheduler,
                     pendingRooms: entries.count - Self.firstIndex(in: entries, endingAtOrAfter: runtime.scheduler.nextWindow.start))
             }
