@@ -16,6 +16,14 @@ public enum S3Error: Error, Equatable, Sendable, CustomStringConvertible {
         return false
     }
 
+    /// Worth repeating at once: no response, a 5xx other than 501, or S3's throttling codes.
+    public var isTransient: Bool {
+        switch self {
+        case .network: true
+        case .http(let status, let code, _): [500, 502, 503, 504].contains(status) || code == "SlowDown" || code == "RequestTimeout"
+        }
+    }
+
     public var description: String {
         switch self {
         case .network(let detail): "network: \(detail)"
@@ -159,7 +167,27 @@ public struct S3Client: Sendable {
         try performWithETag(request, body: body, maxResponseBytes: maxResponseBytes).body
     }
 
+    /// Attempts per request for transient failures, like the AWS SDKs' standard retry mode
+    /// (3 attempts; network errors, 500/502/503/504, SlowDown): a store that drops one connection
+    /// or sheds load for a moment does not cost the file a whole backoff period. PUT, GET,
+    /// UploadPart and Complete are idempotent, so a repeat is safe.
+    public var transientAttempts = 3
+
     private func performWithETag(_ request: PreparedRequest, body: [UInt8]?, maxResponseBytes: Int = 1024 * 1024) throws(S3Error) -> (body: [UInt8], etag: String) {
+        var attempt = 1
+        while true {
+            do {
+                return try performOnce(request, body: body, maxResponseBytes: maxResponseBytes)
+            } catch {
+                guard error.isTransient, attempt < transientAttempts else { throw error }
+                // Exponential backoff with full jitter, base 100 ms (AWS SDK standard mode).
+                usleep(UInt32(Double.random(in: 0..<1) * Double(100_000 << (attempt - 1))))
+                attempt += 1
+            }
+        }
+    }
+
+    private func performOnce(_ request: PreparedRequest, body: [UInt8]?, maxResponseBytes: Int) throws(S3Error) -> (body: [UInt8], etag: String) {
         var result = rs_http_result()
         let headers = request.headerLines
         // SAFETY: every pointer below (header strings, body bytes) is valid for the duration of

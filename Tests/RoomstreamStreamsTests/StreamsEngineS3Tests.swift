@@ -70,7 +70,7 @@ struct StreamsEngineS3Tests {
         online.tick(now: t0 + 6 * 60_000)
         let files = online.statuses[0].files
         #expect(files.count == 5)  // the 4 windows, then the next one sealed at this tick
-        #expect(files.allSatisfy { $0.state == .uploaded })
+        #expect(files.allSatisfy { $0.state == .uploaded }, "\(files.map { "\($0.key): \($0.state) \($0.lastError ?? "")" })")
         let windows = files.map(\.window)
         #expect(zip(windows, windows.dropFirst()).allSatisfy { $0.end == $1.start })  // no gaps, no repeats
         let client = S3Client(destination: up, secret: moto.secretAccessKey)
