@@ -38,6 +38,12 @@ public struct RoomstreamConfiguration: Sendable, Equatable {
     public var maxPausedHours: Double = 24
     /// How often the live state is checkpointed (`durability.checkpoint_interval_seconds`).
     public var checkpointIntervalSeconds: Double = 10
+    /// The write-ahead log's sync policy (`durability.log_policy`: `fsync`, `interval` with
+    /// `durability.log_interval_ms`, `none`; `off`: no log, nil here).
+    public var logPolicy: WriteAheadLog.SyncPolicy? = .fsync
+    /// Log bytes not yet covered by a checkpoint (`durability.max_log_mib`): beyond it ingest
+    /// answers 503 `storage_busy` and a checkpoint is taken at once.
+    public var maxUncheckpointedLogBytes = 256 << 20
 
     public init() {}
 
@@ -76,7 +82,18 @@ extension RoomstreamConfiguration {
         let reader = try ConfigObject(root, path: "")
         try reader.only(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url", "streams", "delivery", "durability"])
         if let durability = try reader.object("durability") {
-            try durability.only(["checkpoint_interval_seconds"])
+            try durability.only(["checkpoint_interval_seconds", "log_policy", "log_interval_ms", "max_log_mib"])
+            let interval = try durability.integer("log_interval_ms", in: 1...60_000)
+            switch try durability.string("log_policy") {
+            case nil, "fsync":
+                guard interval == nil else { throw ConfigurationError(field: "durability.log_interval_ms", problem: "applies only to log_policy \"interval\"") }
+            case "interval": config.logPolicy = .interval(milliseconds: interval ?? 200)
+            case "none": config.logPolicy = WriteAheadLog.SyncPolicy.none
+            case "off": config.logPolicy = nil
+            case let other?:
+                throw ConfigurationError(field: "durability.log_policy", problem: "'\(other)' is not one of fsync, interval, none, off")
+            }
+            if let mib = try durability.integer("max_log_mib", in: 1...1_048_576) { config.maxUncheckpointedLogBytes = mib << 20 }
             if let seconds = try durability.number("checkpoint_interval_seconds") {
                 guard seconds >= 0.1, seconds <= 3600 else {
                     throw ConfigurationError(field: "durability.checkpoint_interval_seconds", problem: "must be from 0.1 to 3600")

@@ -4,24 +4,54 @@ import RoomstreamIngest
 import RoomstreamServer
 import RoomstreamStreams
 
+/// What a 2xx on ingest promises: the request survives a crash (docs/durability.md). It is in
+/// the write-ahead log before the answer goes, and ingest refuses (503) while that cannot be
+/// kept: the log or the checkpoint cannot be written (disk full, I/O error), or the log holds
+/// more than its bound since the last checkpoint. It recovers by itself with the next
+/// checkpoint that succeeds (the timer retries; a full log triggers one at once).
+struct IngestDurability: Sendable {
+    var checkpoint: RegistryCheckpoint?
+    var log: WriteAheadLog?
+    var maxUncheckpointedLogBytes = Int.max
+    var checkpointSoon: @Sendable () -> Void = {}
+    var retryAfterSeconds = 10
+
+    func requireStorage() throws(APIError) {
+        if let failure = log?.failure ?? checkpoint?.lastFailure {
+            throw .serviceUnavailable("storage_unavailable", "the live state cannot be saved (\(failure)); try again later", retryAfterSeconds: retryAfterSeconds)
+        }
+        if let log, log.uncheckpointedBytes > maxUncheckpointedLogBytes {
+            checkpointSoon()
+            throw .serviceUnavailable("storage_busy", "the write-ahead log holds more than durability.max_log_mib since the last checkpoint; try again shortly",
+                                      retryAfterSeconds: 1)
+        }
+    }
+
+    /// The response, sent once the log has the request's record (at once without a log).
+    func afterLogged(_ outcome: IngestOutcome, _ response: HTTPResponse) -> HTTPResponse {
+        guard let log, let position = outcome.logPosition else { return response }
+        let retryAfter = retryAfterSeconds
+        return .deferred { complete in
+            log.whenWritten(position) { written in
+                // The change is applied in memory and the next checkpoint keeps it; the client
+                // is told to retry (samples are de-duplicated by seq).
+                complete(written ? response : APIError.serviceUnavailable(
+                    "storage_unavailable", "the request could not be written to the write-ahead log; try again later", retryAfterSeconds: retryAfter).response)
+            }
+        }
+    }
+}
+
 /// `POST /v1/rooms/{room_id}/peers/{peer_id}/samples` and `…/leave` (ingest-api.md).
 struct IngestRoutes: Sendable {
     let registry: RoomRegistry
     let authorization: Authorization
     let clock: any WallClock
     let maxDecompressedBytes: Int
-    /// While the live state cannot be checkpointed (disk full, I/O error), ingest answers 503:
-    /// a 2xx promises the data survives a restart, which an unsaved state cannot keep. It
-    /// recovers by itself with the next checkpoint that succeeds (the timer retries).
-    var checkpoint: RegistryCheckpoint? = nil
-    var retryAfterSeconds = 10
+    var durability = IngestDurability()
     let limits = IngestLimits()
 
-    func requireStorage() throws(APIError) {
-        if let failure = checkpoint?.lastFailure {
-            throw .serviceUnavailable("storage_unavailable", "the live state cannot be saved (\(failure)); try again later", retryAfterSeconds: retryAfterSeconds)
-        }
-    }
+    func requireStorage() throws(APIError) { try durability.requireStorage() }
 
     func register(on router: inout Router) {
         router.add(.post, "/v1/rooms/{room_id}/peers/{peer_id}/samples") { request in try self.samples(request) }
@@ -73,7 +103,7 @@ struct IngestRoutes: Sendable {
         } catch {
             throw AppErrors.apiError(error)
         }
-        return Self.accepted(outcome)
+        return durability.afterLogged(outcome, Self.accepted(outcome))
     }
 
     func leave(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
@@ -81,7 +111,8 @@ struct IngestRoutes: Sendable {
         try requireStorage()
         let roomID = try Self.validID(request.parameter("room_id"), field: "room_id")
         let peerID = try Self.validID(request.parameter("peer_id"), field: "peer_id")
-        return Self.accepted(registry.leave(roomID: roomID, peerID: peerID, arrival: clock.nowMilliseconds()))
+        let outcome = registry.leave(roomID: roomID, peerID: peerID, arrival: clock.nowMilliseconds())
+        return durability.afterLogged(outcome, Self.accepted(outcome))
     }
 
     static func accepted(_ outcome: IngestOutcome) -> HTTPResponse {

@@ -19,6 +19,8 @@ public final class RoomstreamService: Sendable {
     private let streamsTimer: RepeatingTimer
     public let checkpoint: RegistryCheckpoint
     private let checkpointTimer: RepeatingTimer
+    /// The write-ahead log (nil when `durability.log_policy` is `off`).
+    public let log: WriteAheadLog?
 
     /// Throws when a stream's saved state cannot be read: starting without it could skip or
     /// repeat windows, so the operator must look.
@@ -26,21 +28,24 @@ public final class RoomstreamService: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.wallClock = wallClock
-        // The live state continues from the last checkpoint (a graceful stop always writes one).
+        try Self.prepareDataDirectory(configuration.dataDirectory)
+        // The live state continues from the last checkpoint, then the write-ahead log after it.
         let checkpoint = RegistryCheckpoint(dataDirectory: configuration.dataDirectory)
         self.checkpoint = checkpoint
-        let registry: RoomRegistry
-        if let snapshot = try checkpoint.load() {
-            registry = RoomRegistry(configuration: configuration.rooms, restoring: snapshot)
-            logger.info("live state restored", metadata: ["live_rooms": "\(snapshot.live.count)", "ended_rooms": "\(snapshot.ended.count)", "checkpoint": "\(checkpoint.path)"])
-        } else {
-            registry = RoomRegistry(configuration: configuration.rooms)
-        }
+        let logDirectory = "\(configuration.dataDirectory)/rooms/log"
+        let log = configuration.logPolicy.map { WriteAheadLog(configuration: .init(directory: logDirectory, policy: $0)) }
+        self.log = log
+        let snapshot = try checkpoint.load()
+        let registry = snapshot.map { RoomRegistry(configuration: configuration.rooms, restoring: $0, log: log) } ?? RoomRegistry(configuration: configuration.rooms, log: log)
         self.registry = registry
+        try Self.recover(registry: registry, snapshot: snapshot, log: log, logDirectory: logDirectory, checkpoint: checkpoint,
+                         now: wallClock.nowMilliseconds(), logger: logger)
         let writeCheckpoint: @Sendable () -> Bool = { [logger, wallClock] in
-            let failure = checkpoint.tryWrite(registry, now: wallClock.nowMilliseconds())
-            if let failure { logger.error("checkpoint failed", metadata: ["error": "\(failure)"]) }
-            return failure == nil
+            if case .failure(let error) = checkpoint.tryWrite(registry, log: log, now: wallClock.nowMilliseconds()) {
+                logger.error("checkpoint failed", metadata: ["error": "\(error)"])
+                return false
+            }
+            return true
         }
         var streamsConfiguration = StreamsEngine.Configuration(
             dataDirectory: configuration.dataDirectory, peerTimeoutSeconds: configuration.rooms.peerTimeoutSeconds, publicURL: configuration.publicURL)
@@ -59,7 +64,23 @@ public final class RoomstreamService: Sendable {
         self.streamsTimer = RepeatingTimer(label: "roomstream.streams", interval: .seconds(1)) { [streams, wallClock] in
             streams.tick(now: wallClock.nowMilliseconds())
         }
-        let router = Routes.make(readiness: readiness, registry: registry, streams: streams, checkpoint: checkpoint, configuration: configuration, clock: wallClock) { [logger] error, request in
+        let checkpointQueue = DispatchQueue(label: "roomstream.rooms.checkpoint.early")
+        let earlyCheckpointPending = Locked(false)
+        // When the log outgrows its bound between checkpoints: one checkpoint at once (not one
+        // per refused request).
+        let checkpointSoon: @Sendable () -> Void = {
+            let start = earlyCheckpointPending.withLock { pending in
+                defer { pending = true }
+                return !pending
+            }
+            guard start else { return }
+            checkpointQueue.async {
+                _ = writeCheckpoint()
+                earlyCheckpointPending.withLock { $0 = false }
+            }
+        }
+        let durability = IngestDurability(checkpoint: checkpoint, log: log, maxUncheckpointedLogBytes: configuration.maxUncheckpointedLogBytes, checkpointSoon: checkpointSoon)
+        let router = Routes.make(readiness: readiness, registry: registry, streams: streams, durability: durability, configuration: configuration, clock: wallClock) { [logger] error, request in
             logger.error("handler failed", metadata: ["method": "\(request.method)", "target": "\(request.target)", "error": "\(error)"])
         }
         // Once a second, peers silent for the peer timeout leave and empty rooms end.
@@ -73,13 +94,9 @@ public final class RoomstreamService: Sendable {
         self.server = HTTPServer(configuration: configuration.server, clock: clock, logger: logger) { router.respond(to: $0) }
     }
 
-    /// Prepares the data directory, starts listening, then reports ready.
+    /// Starts listening, then reports ready.
     public func start() throws {
-        do {
-            try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw ConfigurationError(field: "data_dir", problem: "cannot create '\(configuration.dataDirectory)': \(error.localizedDescription)")
-        }
+        try Self.prepareDataDirectory(configuration.dataDirectory)
         try server.start()
         expiryTimer.start()
         streamsTimer.start()
@@ -92,15 +109,58 @@ public final class RoomstreamService: Sendable {
     public func shutdown(completion: @escaping @Sendable (Bool) -> Void) {
         readiness.set(.draining)
         logger.info("draining", metadata: ["drain_timeout": "\(configuration.drainTimeout)"])
-        server.shutdown(drainTimeout: configuration.drainTimeout) { [logger, expiryTimer, streamsTimer, checkpointTimer, checkpoint, registry, wallClock] clean in
+        server.shutdown(drainTimeout: configuration.drainTimeout) { [logger, expiryTimer, streamsTimer, checkpointTimer, checkpoint, registry, wallClock, log] clean in
             expiryTimer.cancel()
             streamsTimer.cancel()
             checkpointTimer.cancel()
             // The final checkpoint: the next start continues every live room as it is now.
-            let failure = checkpoint.tryWrite(registry, now: wallClock.nowMilliseconds())
-            if let failure { logger.error("final checkpoint failed", metadata: ["error": "\(failure)"]) }
-            logger.info("stopped", metadata: ["clean": "\(clean && failure == nil)", "live_rooms": "\(registry.liveRoomCount)"])
-            completion(clean && failure == nil)
+            var saved = true
+            if case .failure(let error) = checkpoint.tryWrite(registry, log: log, now: wallClock.nowMilliseconds()) {
+                logger.error("final checkpoint failed; the write-ahead log keeps what it lacks", metadata: ["error": "\(error)"])
+                saved = false
+            }
+            log?.finish()
+            logger.info("stopped", metadata: ["clean": "\(clean && saved)", "live_rooms": "\(registry.liveRoomCount)"])
+            completion(clean && saved)
+        }
+    }
+}
+
+extension RoomstreamService {
+    static func prepareDataDirectory(_ path: String) throws(ConfigurationError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw ConfigurationError(field: "data_dir", problem: "cannot create '\(path)': \(error.localizedDescription)")
+        }
+    }
+
+    /// Replays the write-ahead log after the checkpoint, writes a checkpoint of the result (so
+    /// the old segments can go), and opens the log for appending. A checkpoint without a log
+    /// position was written with the log off: any segments are older than it and are dropped.
+    static func recover(registry: RoomRegistry, snapshot: RegistrySnapshot?, log: WriteAheadLog?, logDirectory: String,
+                        checkpoint: RegistryCheckpoint, now: Double, logger: Logger) throws {
+        var last = snapshot?.logPosition ?? 0
+        if snapshot == nil || snapshot?.logPosition != nil {
+            let summary = try WriteAheadLog.replay(directory: logDirectory, after: last) { record in
+                if let refused = registry.replay(record) { logger.warning("replayed request refused", metadata: ["error": "\(refused)"]) }
+            }
+            for problem in summary.problems { logger.error("write-ahead log", metadata: ["problem": "\(problem)"]) }
+            if summary.applied > 0 {
+                logger.info("write-ahead log replayed", metadata: ["records": "\(summary.applied)", "last_lsn": "\(summary.lastLSN)", "live_rooms": "\(registry.liveRoomCount)"])
+            }
+            last = summary.lastLSN
+        } else {
+            logger.warning("write-ahead log segments predate the checkpoint (written with the log off); removing them")
+            try WriteAheadLog.removeSegments(in: logDirectory)
+        }
+        try log?.open(after: last)
+        // The replayed state as a checkpoint; the segments it covers are deleted. When it cannot
+        // be written the segments stay and ingest answers 503 until a checkpoint works.
+        if case .failure(let error) = checkpoint.tryWrite(registry, log: log, now: now) {
+            logger.error("checkpoint after recovery failed", metadata: ["error": "\(error)"])
+        } else if log == nil {
+            try WriteAheadLog.removeSegments(in: logDirectory)
         }
     }
 }

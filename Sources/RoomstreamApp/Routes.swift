@@ -6,14 +6,16 @@ import RoomstreamStreams
 /// Routes of the service: health, ingest, rooms. Issue 4 adds streams here.
 enum Routes {
     static func make(
-        readiness: Readiness, registry: RoomRegistry = RoomRegistry(), streams: StreamsEngine? = nil, checkpoint: RegistryCheckpoint? = nil,
+        readiness: Readiness, registry: RoomRegistry = RoomRegistry(), streams: StreamsEngine? = nil, durability: IngestDurability = IngestDurability(),
         configuration: RoomstreamConfiguration = RoomstreamConfiguration(),
         clock: any WallClock = SystemWallClock(), onUnexpectedError: @escaping @Sendable (any Error, HTTPRequest) -> Void
     ) -> Router {
         var router = Router(onUnexpectedError: onUnexpectedError)
         let authorization = Authorization(ingestKeys: configuration.ingestKeys, adminToken: configuration.adminToken)
+        var durability = durability
+        durability.retryAfterSeconds = max(1, Int(configuration.checkpointIntervalSeconds.rounded(.up)))
         IngestRoutes(registry: registry, authorization: authorization, clock: clock, maxDecompressedBytes: configuration.maxDecompressedBodyBytes,
-                     checkpoint: checkpoint, retryAfterSeconds: max(1, Int(configuration.checkpointIntervalSeconds.rounded(.up))))
+                     durability: durability)
             .register(on: &router)
         RoomRoutes(registry: registry, authorization: authorization, publicURL: configuration.publicURL).register(on: &router)
         if let streams {

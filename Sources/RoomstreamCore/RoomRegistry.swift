@@ -43,9 +43,11 @@ public struct RegistrySnapshot: Sendable, Codable {
     public var nextInstance: Int
     public var droppedEndedRooms: Int
     public var droppedUnjournaledRooms: Int
+    /// The LSN of the last write-ahead-log record this state includes: replay starts after it.
+    public var logPosition: UInt64?
 
     enum CodingKeys: String, CodingKey {
-        case live, ended, nextInstance = "next_instance"
+        case live, ended, nextInstance = "next_instance", logPosition = "log_position"
         case newlyEnded = "newly_ended", droppedEndedRooms = "dropped_ended_rooms", droppedUnjournaledRooms = "dropped_unjournaled_rooms"
     }
 }
@@ -59,12 +61,24 @@ public struct IngestOutcome: Sendable, Equatable {
     /// Items timed before the end of a room that had already ended when they arrived: they
     /// are acknowledged (so the SDK stops retrying) but not applied to any room.
     public var late = 0
+    /// The request's write-ahead-log record (or, when it changed nothing, the last record
+    /// before it): its 2xx waits until the log has that far. Nil without a log.
+    public var logPosition: UInt64?
+
+    public init(accepted: Int = 0, duplicates: Int = 0, late: Int = 0, logPosition: UInt64? = nil) {
+        self.accepted = accepted
+        self.duplicates = duplicates
+        self.late = late
+        self.logPosition = logPosition
+    }
 }
 
 /// All rooms, live and recently ended. Thread-safe: every method takes one lock for the
 /// (short) apply; decoding happens before, outside the lock.
 public final class RoomRegistry: Sendable {
     public let configuration: RoomRegistryConfiguration
+    /// Every change is appended here, under the lock, in apply order (nil: no log).
+    public let log: (any RegistryLog)?
 
     struct State: Sendable {
         var live: [String: Room] = [:]
@@ -99,14 +113,16 @@ public final class RoomRegistry: Sendable {
 
     private let state = Locked(State())
 
-    public init(configuration: RoomRegistryConfiguration = RoomRegistryConfiguration()) {
+    public init(configuration: RoomRegistryConfiguration = RoomRegistryConfiguration(), log: (any RegistryLog)? = nil) {
         self.configuration = configuration
+        self.log = log
     }
 
     /// A registry continuing from a checkpoint: live rooms (every accumulator), ended rooms
     /// still held, rooms not yet journaled, and the instance counter.
-    public init(configuration: RoomRegistryConfiguration = RoomRegistryConfiguration(), restoring snapshot: RegistrySnapshot) {
+    public init(configuration: RoomRegistryConfiguration = RoomRegistryConfiguration(), restoring snapshot: RegistrySnapshot, log: (any RegistryLog)? = nil) {
         self.configuration = configuration
+        self.log = log
         state.withLock { state in
             for var room in snapshot.live {
                 room.expiryScheduled = false
@@ -134,77 +150,118 @@ public final class RoomRegistry: Sendable {
     /// (copy-on-write buffers: a few reference counts); the rooms are gathered from the copy
     /// after the lock is released.
     public func snapshot() -> RegistrySnapshot {
-        let copy = state.withLock { $0 }
+        // The LSN is read under the registry's lock, where every record is appended: the copy
+        // holds exactly the records up to it.
+        let (copy, position) = state.withLock { ($0, log?.lastAppended) }
         let ended = copy.endedOrder[copy.endedOrderStart...].compactMap { entry in
             copy.endedByID[entry.id]?.first { $0.instance == entry.instance }
         }
         return RegistrySnapshot(live: Array(copy.live.values), ended: ended, newlyEnded: copy.newlyEnded, nextInstance: copy.nextInstance,
-                                droppedEndedRooms: copy.droppedEndedRooms, droppedUnjournaledRooms: copy.droppedUnjournaledRooms)
+                                droppedEndedRooms: copy.droppedEndedRooms, droppedUnjournaledRooms: copy.droppedUnjournaledRooms, logPosition: position)
     }
 
     /// Applies a validated request for `peerID` in `roomID` that arrived at service time `arrival` (epoch ms).
     public func ingest(roomID: String, peerID: String, batch: IngestBatch, arrival: Double, userAgent: String?) throws(RoomError) -> IngestOutcome {
-        try state.withLock { state throws(RoomError) -> IngestOutcome in
-            var outcome = IngestOutcome()
-            var batch = batch
-            if state.live[roomID] == nil, let previous = state.endedByID[roomID]?.last, let end = previous.endTime {
-                // The room ended: items timed before its end are late; the rest start a new room.
-                let offset = previous.peer(peerID)?.clockOffsetMilliseconds ?? batch.latestTimestamp.map { arrival - $0 } ?? 0
-                let before = batch.events.count + batch.samples.count
-                batch.events.removeAll { $0.ts + offset <= end }
-                batch.samples.removeAll { $0.ts + offset <= end }
-                outcome.late = before - batch.events.count - batch.samples.count
-                if batch.events.isEmpty && batch.samples.isEmpty && outcome.late > 0 { return outcome }
-            }
-            if state.live[roomID] == nil {
-                guard state.live.count < configuration.maxLiveRooms else { throw .tooManyRooms(limit: configuration.maxLiveRooms) }
-                state.live[roomID] = Room(id: roomID, instance: state.nextInstance)
-                state.nextInstance += 1
-            }
-            // Rooms are mutated in place through the dictionary (optional chaining), never
-            // copied out and written back: a copy would duplicate every peer's arrays.
-            if !batch.keys.isEmpty {
-                let usage = (state.live[roomID]?.peer(peerID) ?? Peer(id: peerID)).keyUsage(after: batch)
-                guard usage.count <= Peer.maxKeys, usage.bytes <= configuration.maxKeyBytesPerPeer else {
-                    if state.live[roomID]?.peerCount == 0 { state.live[roomID] = nil }
-                    throw .keysOverBudget(keys: usage.count, bytes: usage.bytes, maxKeys: Peer.maxKeys, maxBytes: configuration.maxKeyBytesPerPeer)
-                }
-            }
-            if state.live[roomID]?.peer(peerID) == nil {
-                let full = (state.live[roomID]?.peerCount ?? 0) >= configuration.maxPeersPerRoom
-                if full || state.livePeers >= configuration.maxLivePeers {
-                    if state.live[roomID]?.peerCount == 0 { state.live[roomID] = nil }
-                    throw full ? .roomFull(limit: configuration.maxPeersPerRoom) : .tooManyPeers(limit: configuration.maxLivePeers)
-                }
-            }
-            let peersBefore = state.live[roomID]?.peerCount ?? 0
-            let result = state.live[roomID]?.withPeer(peerID, create: true) { $0.apply(batch, arrival: arrival, defaultUserAgent: userAgent) } ?? nil
-            state.livePeers += (state.live[roomID]?.peerCount ?? 0) - peersBefore
-            outcome.accepted = result?.accepted ?? 0
-            outcome.duplicates = result?.duplicates ?? 0
-            if state.live[roomID]?.orderedPeers.allSatisfy({ $0.firstActivity == nil }) == true {
-                // Nothing timed arrived (no events, no samples): do not open an empty room.
-                state.livePeers -= state.live[roomID]?.peerCount ?? 0
-                state.live[roomID] = nil
-                return outcome
-            }
-            schedule(roomID, deadline: arrival + configuration.peerTimeoutSeconds * 1000, in: &state)
-            endIfEmpty(roomID, in: &state)
+        // Encoded before the lock; appended under it only when the request was applied.
+        let record = log.map { _ in RegistryLogRecord.ingest(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent).encoded() }
+        return try state.withLock { state throws(RoomError) -> IngestOutcome in
+            var outcome = try applyIngest(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent, in: &state)
+            if let log, let record { outcome.logPosition = log.append(record) }
             return outcome
         }
+    }
+
+    /// Applies a record read back from the write-ahead log (after a restart), without logging
+    /// it again. A record the live registry refused is never logged, so none fails here; the
+    /// refusal a changed configuration could cause is returned.
+    @discardableResult
+    public func replay(_ record: RegistryLogRecord) -> RoomError? {
+        state.withLock { state -> RoomError? in
+            switch record {
+            case .ingest(let roomID, let peerID, let batch, let arrival, let userAgent):
+                do throws(RoomError) { _ = try applyIngest(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent, in: &state) } catch { return error }
+            case .leave(let roomID, let peerID, let arrival):
+                _ = applyLeave(roomID: roomID, peerID: peerID, arrival: arrival, in: &state)
+            case .expire(let now):
+                _ = applyExpire(now: now, in: &state)
+            case .release(let time):
+                _ = applyRelease(endedBefore: time, in: &state)
+            }
+            return nil
+        }
+    }
+
+    private func applyIngest(roomID: String, peerID: String, batch: IngestBatch, arrival: Double, userAgent: String?, in state: inout State) throws(RoomError) -> IngestOutcome {
+        var outcome = IngestOutcome()
+        var batch = batch
+        if state.live[roomID] == nil, let previous = state.endedByID[roomID]?.last, let end = previous.endTime {
+            // The room ended: items timed before its end are late; the rest start a new room.
+            let offset = previous.peer(peerID)?.clockOffsetMilliseconds ?? batch.latestTimestamp.map { arrival - $0 } ?? 0
+            let before = batch.events.count + batch.samples.count
+            batch.events.removeAll { $0.ts + offset <= end }
+            batch.samples.removeAll { $0.ts + offset <= end }
+            outcome.late = before - batch.events.count - batch.samples.count
+            if batch.events.isEmpty && batch.samples.isEmpty && outcome.late > 0 { return outcome }
+        }
+        if state.live[roomID] == nil {
+            guard state.live.count < configuration.maxLiveRooms else { throw .tooManyRooms(limit: configuration.maxLiveRooms) }
+            state.live[roomID] = Room(id: roomID, instance: state.nextInstance)
+            state.nextInstance += 1
+        }
+        // Rooms are mutated in place through the dictionary (optional chaining), never
+        // copied out and written back: a copy would duplicate every peer's arrays.
+        if !batch.keys.isEmpty {
+            let usage = (state.live[roomID]?.peer(peerID) ?? Peer(id: peerID)).keyUsage(after: batch)
+            guard usage.count <= Peer.maxKeys, usage.bytes <= configuration.maxKeyBytesPerPeer else {
+                if state.live[roomID]?.peerCount == 0 { state.live[roomID] = nil }
+                throw .keysOverBudget(keys: usage.count, bytes: usage.bytes, maxKeys: Peer.maxKeys, maxBytes: configuration.maxKeyBytesPerPeer)
+            }
+        }
+        if state.live[roomID]?.peer(peerID) == nil {
+            let full = (state.live[roomID]?.peerCount ?? 0) >= configuration.maxPeersPerRoom
+            if full || state.livePeers >= configuration.maxLivePeers {
+                if state.live[roomID]?.peerCount == 0 { state.live[roomID] = nil }
+                throw full ? .roomFull(limit: configuration.maxPeersPerRoom) : .tooManyPeers(limit: configuration.maxLivePeers)
+            }
+        }
+        let peersBefore = state.live[roomID]?.peerCount ?? 0
+        let result = state.live[roomID]?.withPeer(peerID, create: true) { $0.apply(batch, arrival: arrival, defaultUserAgent: userAgent) } ?? nil
+        state.livePeers += (state.live[roomID]?.peerCount ?? 0) - peersBefore
+        outcome.accepted = result?.accepted ?? 0
+        outcome.duplicates = result?.duplicates ?? 0
+        if state.live[roomID]?.orderedPeers.allSatisfy({ $0.firstActivity == nil }) == true {
+            // Nothing timed arrived (no events, no samples): do not open an empty room.
+            state.livePeers -= state.live[roomID]?.peerCount ?? 0
+            state.live[roomID] = nil
+            return outcome
+        }
+        schedule(roomID, deadline: arrival + configuration.peerTimeoutSeconds * 1000, in: &state)
+        endIfEmpty(roomID, in: &state)
+        return outcome
     }
 
     /// `POST …/leave`: the same as a `leave` event sent at `arrival`. No effect (0 accepted)
     /// when the peer is not in a live room.
     public func leave(roomID: String, peerID: String, arrival: Double) -> IngestOutcome {
-        state.withLock { state in
-            guard let peer = state.live[roomID]?.peer(peerID) else { return IngestOutcome() }
-            var batch = IngestBatch()
-            batch.events = [IngestBatch.Event(ts: arrival - (peer.clockOffsetMilliseconds ?? 0), kind: .leave)]
-            let result = state.live[roomID]?.withPeer(peerID, create: false) { $0.apply(batch, arrival: arrival, defaultUserAgent: nil) } ?? nil
-            endIfEmpty(roomID, in: &state)
-            return IngestOutcome(accepted: result?.accepted ?? 0, duplicates: 0, late: 0)
+        let record = log.map { _ in RegistryLogRecord.leave(roomID: roomID, peerID: peerID, arrival: arrival).encoded() }
+        return state.withLock { state in
+            guard var outcome = applyLeave(roomID: roomID, peerID: peerID, arrival: arrival, in: &state) else {
+                // Nothing changed; a 2xx still waits for whatever was logged before it.
+                return IngestOutcome(logPosition: log?.lastAppended)
+            }
+            if let log, let record { outcome.logPosition = log.append(record) }
+            return outcome
         }
+    }
+
+    /// nil when the peer is not in a live room (nothing to log).
+    private func applyLeave(roomID: String, peerID: String, arrival: Double, in state: inout State) -> IngestOutcome? {
+        guard let peer = state.live[roomID]?.peer(peerID) else { return nil }
+        var batch = IngestBatch()
+        batch.events = [IngestBatch.Event(ts: arrival - (peer.clockOffsetMilliseconds ?? 0), kind: .leave)]
+        let result = state.live[roomID]?.withPeer(peerID, create: false) { $0.apply(batch, arrival: arrival, defaultUserAgent: nil) } ?? nil
+        endIfEmpty(roomID, in: &state)
+        return IngestOutcome(accepted: result?.accepted ?? 0, duplicates: 0, late: 0)
     }
 
     /// Gives a live room an expiry entry unless it has one. Every present peer was heard from
@@ -220,30 +277,37 @@ public final class RoomRegistry: Sendable {
     /// so the lock is held for work proportional to what expires, not to every live peer.
     @discardableResult
     public func expire(now: Double) -> [Room] {
-        let timeout = configuration.peerTimeoutSeconds * 1000
-        let cutoff = now - timeout
-        return state.withLock { state in
-            var ended: [Room] = []
-            var visits = 0
-            while let entry = state.expiry.min, entry.deadline <= now {
-                state.expiry.removeMin()
-                guard let room = state.live[entry.roomID], room.instance == entry.instance else { continue }  // ended since
-                visits += 1
-                state.live[entry.roomID]?.expiryScheduled = false
-                state.live[entry.roomID]?.expirePeers(silentSince: cutoff)
-                if state.live[entry.roomID]?.endIfEmpty() == true, let room = state.live.removeValue(forKey: entry.roomID) {
-                    state.livePeers -= room.peerCount
-                    ended.append(room)
-                } else if let earliest = state.live[entry.roomID]?.earliestPresentArrival {
-                    schedule(entry.roomID, deadline: earliest + timeout, in: &state)
-                }
-            }
-            state.lastExpiryVisits = visits
-            for room in ended.sorted(by: { ($0.endTime ?? 0) < ($1.endTime ?? 0) }) {
-                Self.remember(room, in: &state, limit: configuration.maxEndedRooms)
-            }
+        state.withLock { state in
+            let ended = applyExpire(now: now, in: &state)
+            // A pass that looked at no room changed nothing: not worth a record.
+            if state.lastExpiryVisits > 0, let log { _ = log.append(RegistryLogRecord.expire(now: now).encoded()) }
             return ended
         }
+    }
+
+    private func applyExpire(now: Double, in state: inout State) -> [Room] {
+        let timeout = configuration.peerTimeoutSeconds * 1000
+        let cutoff = now - timeout
+        var ended: [Room] = []
+        var visits = 0
+        while let entry = state.expiry.min, entry.deadline <= now {
+            state.expiry.removeMin()
+            guard let room = state.live[entry.roomID], room.instance == entry.instance else { continue }  // ended since
+            visits += 1
+            state.live[entry.roomID]?.expiryScheduled = false
+            state.live[entry.roomID]?.expirePeers(silentSince: cutoff)
+            if state.live[entry.roomID]?.endIfEmpty() == true, let room = state.live.removeValue(forKey: entry.roomID) {
+                state.livePeers -= room.peerCount
+                ended.append(room)
+            } else if let earliest = state.live[entry.roomID]?.earliestPresentArrival {
+                schedule(entry.roomID, deadline: earliest + timeout, in: &state)
+            }
+        }
+        state.lastExpiryVisits = visits
+        for room in ended.sorted(by: { ($0.endTime ?? 0) < ($1.endTime ?? 0) }) {
+            Self.remember(room, in: &state, limit: configuration.maxEndedRooms)
+        }
+        return ended
     }
 
     /// Peers in live rooms, and rooms the last `expire` looked at.
@@ -312,22 +376,29 @@ public final class RoomRegistry: Sendable {
     @discardableResult
     public func releaseEndedRooms(endedBefore time: Double) -> Int {
         state.withLock { state in
-            var released = 0
-            for id in Array(state.endedByID.keys) {
-                let before = state.endedByID[id]?.count ?? 0
-                state.endedByID[id]?.removeAll { ($0.endTime ?? 0) < time }
-                let after = state.endedByID[id]?.count ?? 0
-                released += before - after
-                if after == 0 { state.endedByID[id] = nil }
-            }
-            guard released > 0 else { return 0 }
-            state.endedCount -= released
-            state.endedOrder = state.endedOrder[state.endedOrderStart...].filter { entry in
-                state.endedByID[entry.id]?.contains { $0.instance == entry.instance } ?? false
-            }
-            state.endedOrderStart = 0
+            let released = applyRelease(endedBefore: time, in: &state)
+            // Replay must see the same ended rooms (they decide which items are late).
+            if released > 0, let log { _ = log.append(RegistryLogRecord.release(endedBefore: time).encoded()) }
             return released
         }
+    }
+
+    private func applyRelease(endedBefore time: Double, in state: inout State) -> Int {
+        var released = 0
+        for id in Array(state.endedByID.keys) {
+            let before = state.endedByID[id]?.count ?? 0
+            state.endedByID[id]?.removeAll { ($0.endTime ?? 0) < time }
+            let after = state.endedByID[id]?.count ?? 0
+            released += before - after
+            if after == 0 { state.endedByID[id] = nil }
+        }
+        guard released > 0 else { return 0 }
+        state.endedCount -= released
+        state.endedOrder = state.endedOrder[state.endedOrderStart...].filter { entry in
+            state.endedByID[entry.id]?.contains { $0.instance == entry.instance } ?? false
+        }
+        state.endedOrderStart = 0
+        return released
     }
 
     public var liveRooms: [Room] { state.withLock { Array($0.live.values) } }

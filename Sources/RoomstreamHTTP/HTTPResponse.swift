@@ -51,11 +51,23 @@ public struct HTTPResponse: Sendable {
     public var status: HTTPStatus
     public var headers: [HTTPHeaderField]
     public var body: [UInt8]
+    /// Set when the answer may only go once something completes (the write-ahead log has the
+    /// request): the server holds the connection's request in flight, reading paused, and
+    /// sends the response passed to the completion, which may be called on any thread. The
+    /// other fields are then unused.
+    public var deferred: (@Sendable (_ completion: @escaping @Sendable (HTTPResponse) -> Void) -> Void)?
 
     public init(status: HTTPStatus, headers: [HTTPHeaderField] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+
+    /// A response decided later: `wait` is called once with the completion to call.
+    public static func deferred(_ wait: @escaping @Sendable (_ completion: @escaping @Sendable (HTTPResponse) -> Void) -> Void) -> HTTPResponse {
+        var response = HTTPResponse(status: .internalServerError)
+        response.deferred = wait
+        return response
     }
 
     /// A JSON response; `json` must already be serialized JSON.

@@ -116,7 +116,7 @@ final class Connection: @unchecked Sendable {
     private func processBuffered() {
         while !closed {
             switch machine.state {
-            case .writing, .lingering, .closed: return
+            case .processing, .writing, .lingering, .closed: return
             default: break
             }
             switch parser.next() {
@@ -132,6 +132,16 @@ final class Connection: @unchecked Sendable {
                 _ = machine.requestReceived()
                 server.countRequest()
                 let response = server.handler(request)
+                if let deferred = response.deferred {
+                    // The answer waits (the write-ahead log): stop reading until it is sent, so
+                    // a pipelining client cannot grow the buffer meanwhile.
+                    suspendReading()
+                    let version = request.version, keepAlive = request.keepAlive, omitBody = request.method == .head
+                    deferred { final in
+                        self.loop.queue.async { self.deferredResponseReady(final, version: version, keepAlive: keepAlive, omitBody: omitBody) }
+                    }
+                    return
+                }
                 // A drain that began while the handler ran must still mark this response as closing.
                 if server.isDraining { _ = machine.beginDrain() }
                 let action = machine.responseReady(keepAlive: request.keepAlive, now: loop.clock.now())
@@ -142,6 +152,13 @@ final class Connection: @unchecked Sendable {
                 guard send(ErrorResponses.response(for: error), to: .http1_1, omitBody: false, action: action) else { return }
             }
         }
+    }
+
+    private func deferredResponseReady(_ response: HTTPResponse, version: HTTPVersion, keepAlive: Bool, omitBody: Bool) {
+        guard !closed, machine.state == .processing else { return }
+        if server.isDraining { _ = machine.beginDrain() }
+        let action = machine.responseReady(keepAlive: keepAlive, now: loop.clock.now())
+        if send(response, to: version, omitBody: omitBody, action: action) { processBuffered() }
     }
 
     /// Queues and writes a response. Returns true when it was written entirely and the

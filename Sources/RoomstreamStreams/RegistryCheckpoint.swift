@@ -7,8 +7,8 @@ import RoomstreamCore
 /// temp file, fsync, rename and directory fsync, so after a crash it is either the previous
 /// checkpoint or the new one, never a torn mix. A graceful stop writes one last checkpoint and
 /// the next start continues from it: the same room instances, one record per room however
-/// often the service restarts. Between checkpoints (and after a crash) what arrived since the
-/// last one is lost; the write-ahead log of issue 8 will close that window.
+/// often the service restarts. What arrives between checkpoints is in the write-ahead log,
+/// replayed after the checkpoint's `log_position` at start-up.
 public final class RegistryCheckpoint: Sendable {
     public let path: String
     /// Serializes writers (the checkpoint timer, the seal, the stop); never taken by requests.
@@ -46,8 +46,10 @@ public final class RegistryCheckpoint: Sendable {
     }
 
     /// Snapshots the registry (its lock held only to copy the state) and writes it durably.
-    public func write(_ registry: RoomRegistry, now: Double) throws(StreamError) {
-        try writing.withLock { _ throws(StreamError) in
+    /// Returns the last write-ahead-log record the checkpoint includes.
+    @discardableResult
+    public func write(_ registry: RoomRegistry, now: Double) throws(StreamError) -> UInt64? {
+        try writing.withLock { _ throws(StreamError) -> UInt64? in
             let document = Document(version: Self.version, savedAt: now, registry: registry.snapshot())
             let encoder = JSONEncoder()
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -57,20 +59,24 @@ public final class RegistryCheckpoint: Sendable {
             let file = try DurableFile(path: path, mode: 0o600)
             try file.write(data)
             try file.commit()
+            return document.registry.logPosition
         }
     }
 
-    /// Writes a checkpoint; a failure is returned (and kept for `lastFailure`) instead of thrown.
+    /// Writes a checkpoint; a failure is kept for `lastFailure` instead of thrown. With a
+    /// write-ahead log, a new segment is started first and the segments the checkpoint covers
+    /// are deleted after it.
     @discardableResult
-    public func tryWrite(_ registry: RoomRegistry, now: Double) -> String? {
+    public func tryWrite(_ registry: RoomRegistry, log: WriteAheadLog? = nil, now: Double) -> Result<UInt64?, StreamError> {
+        log?.roll()
         do {
-            try write(registry, now: now)
+            let position = try write(registry, now: now)
             lastError.withLock { $0 = nil }
-            return nil
+            if let log, let position { log.checkpointed(through: position) }
+            return .success(position)
         } catch {
-            let message = "\(error)"
-            lastError.withLock { $0 = message }
-            return message
+            lastError.withLock { $0 = "\(error)" }
+            return .failure(error)
         }
     }
 

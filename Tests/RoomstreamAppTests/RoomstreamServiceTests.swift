@@ -36,7 +36,9 @@ struct RoomstreamServiceTests {
         var configuration = RoomstreamConfiguration()
         configuration.server.port = 0
         configuration.dataDirectory = "/proc/roomstream-cannot-create"
-        let service = try RoomstreamService(configuration: configuration, logger: Logger(label: "t") { _ in JSONLogHandler(output: JSONLogOutput(capturing: ())) })
-        #expect(throws: ConfigurationError.self) { try service.start() }
+        // The data directory is prepared before the live state is recovered from it.
+        #expect(throws: ConfigurationError.self) {
+            try RoomstreamService(configuration: configuration, logger: Logger(label: "t") { _ in JSONLogHandler(output: JSONLogOutput(capturing: ())) })
+        }
     }
 }

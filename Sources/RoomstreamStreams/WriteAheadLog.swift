@@ -1,0 +1,447 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CZlib
+import Dispatch
+import Foundation
+import RoomstreamBasics
+import RoomstreamCore
+
+/// The registry's write-ahead log (`<data>/rooms/log/`): every accepted change, appended before
+/// its 2xx is sent, so a `kill -9` between checkpoints loses nothing that was acknowledged.
+///
+/// Records are framed `u32 length · u32 CRC-32 · u64 LSN · payload` (little-endian; the CRC
+/// covers LSN and payload) in segments named by their first LSN. Appends only copy bytes into
+/// memory (under the registry's lock, so the log's order is the apply order); one writer on
+/// its own queue writes everything appended so far with one `write` and, under the `fsync`
+/// policy, one `fdatasync`: a group commit, so requests that arrive during a sync share the
+/// next one. After a checkpoint (which records the last LSN it includes) older segments are
+/// deleted. A torn last record fails its length or checksum and ends that segment's replay.
+public final class WriteAheadLog: RegistryLog {
+    /// When a record counts as written, and what a crash can cost (docs/durability.md).
+    public enum SyncPolicy: Sendable, Equatable, CustomStringConvertible {
+        /// 2xx after `write` and `fdatasync`: survives a process or machine crash.
+        case fsync
+        /// 2xx after `write`; `fdatasync` every N ms: a process crash loses nothing, a machine
+        /// crash up to N ms of acknowledged requests.
+        case interval(milliseconds: Int)
+        /// 2xx after `write`, never synced by us: a process crash loses nothing, a machine crash
+        /// whatever the kernel had not written back (typically up to 30 s).
+        case none
+
+        public var description: String {
+            switch self {
+            case .fsync: "fsync"
+            case .interval(let ms): "interval \(ms) ms"
+            case .none: "none"
+            }
+        }
+    }
+
+    public struct Configuration: Sendable {
+        public var directory: String
+        public var policy: SyncPolicy = .fsync
+        /// A segment is closed and a new one started beyond this size.
+        public var segmentBytes = 64 << 20
+        public init(directory: String, policy: SyncPolicy = .fsync) {
+            self.directory = directory
+            self.policy = policy
+        }
+    }
+
+    static let magic: [UInt8] = Array("RSWAL01\n".utf8)
+    static let frameHeaderBytes = 16
+    /// Larger than any record the decoder can produce from a request within the body limits;
+    /// a bigger length is a torn or corrupt frame.
+    static let maxRecordBytes = 64 << 20
+
+    public let configuration: Configuration
+
+    private struct State {
+        var nextLSN: UInt64
+        var buffer: [UInt8] = []
+        /// The last LSN in `buffer`.
+        var bufferedThrough: UInt64
+        /// Records up to here are written (and synced, under `fsync`): their 2xx may go.
+        var acknowledged: UInt64
+        var flushing = false
+        var waiters: [(lsn: UInt64, done: @Sendable (Bool) -> Void)] = []
+        var failure: String?
+        var appendedBytes = 0
+        /// (last LSN, bytes appended through it) per written group, for the un-checkpointed size.
+        var groups: [(lsn: UInt64, bytes: Int)] = []
+        var checkpointedBytes = 0
+    }
+
+    /// Only the writer queue touches this (the lock is uncontended; it makes that checkable).
+    private struct Writer {
+        var fd: Int32 = -1
+        var segments: [(first: UInt64, path: String)] = []
+        var currentBytes = 0
+        var dirty = false
+        /// Under `interval`: a sync is scheduled for the dirty data.
+        var syncScheduled = false
+    }
+
+    private let state: Locked<State>
+    private let writer = Locked(Writer())
+    private let queue = DispatchQueue(label: "roomstream.wal")
+
+    /// A log not yet open: `replay` what is on disk into the registry, then `open(after:)`.
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        state = Locked(State(nextLSN: 1, bufferedThrough: 0, acknowledged: 0))
+    }
+
+    /// Opens the log for appending after `lastLSN` (the last record replayed, or the
+    /// checkpoint's position): a new segment is started; the ones found stay until a
+    /// checkpoint covers them.
+    public func open(after lastLSN: UInt64) throws(StreamError) {
+        try DurableFile.makeDirectories(configuration.directory)
+        var writer = Writer(segments: try Self.segments(in: configuration.directory))
+        try Self.openSegment(first: lastLSN + 1, directory: configuration.directory, writer: &writer)
+        self.writer.withLock { $0 = writer }
+        state.withLock { state in
+            state.nextLSN = lastLSN + 1
+            state.bufferedThrough = lastLSN
+            state.acknowledged = lastLSN
+        }
+    }
+
+    /// Deletes every segment (the log is turned off and a checkpoint holds all it had).
+    public static func removeSegments(in directory: String) throws(StreamError) {
+        guard FileManager.default.fileExists(atPath: directory) else { return }
+        for segment in try segments(in: directory) { unlink(segment.path) }
+    }
+
+    deinit {
+        let fd = writer.withLock { $0.fd }
+        if fd >= 0 { Glibc.close(fd) }
+    }
+
+    // MARK: Appending (any thread; the registry's lock is held)
+
+    public func append(_ record: [UInt8]) -> UInt64 {
+        state.withLock { state in
+            let lsn = state.nextLSN
+            state.nextLSN += 1
+            Self.frame(record, lsn: lsn, into: &state.buffer)
+            state.appendedBytes += Self.frameHeaderBytes + record.count
+            state.bufferedThrough = lsn
+            if !state.flushing {
+                state.flushing = true
+                queue.async { self.flush() }
+            }
+            return lsn
+        }
+    }
+
+    public var lastAppended: UInt64 { state.withLock { $0.nextLSN - 1 } }
+
+    /// Calls `done(true)` once every record up to `lsn` is written under the policy, or
+    /// `done(false)` if the log failed before (the caller answers 503). On the writer queue,
+    /// or at once on the caller's thread when `lsn` is already acknowledged.
+    public func whenWritten(_ lsn: UInt64, _ done: @escaping @Sendable (Bool) -> Void) {
+        let immediate: Bool? = state.withLock { state in
+            if let _ = state.failure { return false }
+            if lsn <= state.acknowledged { return true }
+            state.waiters.append((lsn, done))
+            return nil
+        }
+        if let immediate { done(immediate) }
+    }
+
+    /// Why the log cannot write (ingest answers 503 meanwhile), or nil.
+    public var failure: String? { state.withLock { $0.failure } }
+
+    /// Bytes appended since the last checkpoint's position (by written group: a group that
+    /// straddles the position counts whole).
+    public var uncheckpointedBytes: Int { state.withLock { $0.appendedBytes - $0.checkpointedBytes } }
+
+    // MARK: Writing (the writer queue)
+
+    static func frame(_ record: [UInt8], lsn: UInt64, into buffer: inout [UInt8]) {
+        var header = BinaryWriter(reservingCapacity: frameHeaderBytes)
+        header.u64(lsn)
+        let lsnBytes = header.bytes
+        var crc = crc32(0, nil, 0)
+        crc = lsnBytes.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
+        crc = record.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
+        withUnsafeBytes(of: UInt32(truncatingIfNeeded: record.count).littleEndian) { buffer.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt32(truncatingIfNeeded: crc).littleEndian) { buffer.append(contentsOf: $0) }
+        buffer.append(contentsOf: lsnBytes)
+        buffer.append(contentsOf: record)
+    }
+
+    private func flush() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        while true {
+            let taken = state.withLock { state -> (chunk: [UInt8], through: UInt64, bytes: Int)? in
+                guard !state.buffer.isEmpty, state.failure == nil else {
+                    state.flushing = false
+                    return nil
+                }
+                defer { state.buffer = [] }
+                return (state.buffer, state.bufferedThrough, state.appendedBytes)
+            }
+            guard let taken else { return }
+            let error = writer.withLock { writer in writeAndSync(taken.chunk, &writer) }
+            let ready = state.withLock { state -> [(lsn: UInt64, done: @Sendable (Bool) -> Void)] in
+                if let error {
+                    // Keep the records for the next segment (written once space returns, after a
+                    // checkpoint); everyone waiting is answered 503.
+                    state.failure = error
+                    state.buffer = taken.chunk + state.buffer
+                    defer { state.waiters = [] }
+                    return state.waiters
+                }
+                state.acknowledged = taken.through
+                state.groups.append((taken.through, taken.bytes))
+                let done = state.waiters.filter { $0.lsn <= taken.through }
+                state.waiters.removeAll { $0.lsn <= taken.through }
+                return done
+            }
+            for waiter in ready { waiter.done(error == nil) }
+            if error != nil { return }
+        }
+    }
+
+    /// Writes a group to the current segment (rolling it when full) and syncs it under `fsync`.
+    private func writeAndSync(_ chunk: [UInt8], _ writer: inout Writer) -> String? {
+        guard writer.fd >= 0 else { return "no open log segment" }
+        if let error = Self.writeAll(writer.fd, chunk) { return "write log segment: \(error)" }
+        writer.currentBytes += chunk.count
+        writer.dirty = true
+        switch configuration.policy {
+        case .fsync:
+            if fdatasync(writer.fd) != 0 { return "fdatasync log segment: \(String(cString: strerror(errno)))" }
+            writer.dirty = false
+        case .interval(let milliseconds) where !writer.syncScheduled:
+            writer.syncScheduled = true
+            queue.asyncAfter(deadline: .now() + .milliseconds(milliseconds)) { [weak self] in self?.periodicSync() }
+        default:
+            break
+        }
+        return nil
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> String? {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { buffer in
+                Glibc.write(fd, buffer.baseAddress.map { $0 + offset }, bytes.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return String(cString: strerror(errno))
+            }
+            offset += written
+        }
+        return nil
+    }
+
+    private func periodicSync() {
+        let error: String? = writer.withLock { writer in
+            writer.syncScheduled = false
+            guard writer.dirty, writer.fd >= 0 else { return nil }
+            guard fdatasync(writer.fd) == 0 else { return "fdatasync log segment: \(String(cString: strerror(errno)))" }
+            writer.dirty = false
+            return nil
+        }
+        // After a failed sync the kernel may have dropped the pages: stop acknowledging until a
+        // checkpoint has the state and a new segment is open.
+        if let error { state.withLock { $0.failure = error } }
+    }
+
+    private static func segmentName(_ first: UInt64) -> String {
+        let digits = String(first)
+        return "segment-" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".wal"
+    }
+
+    /// Closes the current segment (synced unless the policy is `none`) and opens a new one
+    /// starting at `first`; the directory entry is synced so the new segment survives a crash.
+    private static func openSegment(first: UInt64, directory: String, writer: inout Writer) throws(StreamError) {
+        let path = "\(directory)/\(segmentName(first))"
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .io(operation: "create", path: path, errno: errno) }
+        if let error = writeAll(fd, magic) {
+            Glibc.close(fd)
+            throw .unsupported("write \(path): \(error)")
+        }
+        guard fdatasync(fd) == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            throw .io(operation: "fdatasync", path: path, errno: code)
+        }
+        do {
+            try DurableFile.syncDirectory(of: path)
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+        if writer.fd >= 0 {
+            _ = fdatasync(writer.fd)
+            Glibc.close(writer.fd)
+        }
+        writer.fd = fd
+        writer.currentBytes = magic.count
+        writer.dirty = false
+        writer.segments.removeAll { $0.first == first }
+        writer.segments.append((first, path))
+    }
+
+    // MARK: Checkpoints
+
+    /// Starts a new segment for what is appended from now on (what is buffered is written to
+    /// the old one first). Called before a checkpoint's snapshot, so the checkpoint can delete
+    /// every segment before this one. Synchronous; not on the writer queue.
+    public func roll() {
+        queue.sync {
+            flush()
+            let next = state.withLock { $0.failure == nil ? $0.acknowledged + 1 : nil }
+            guard let next else { return }
+            writer.withLock { writer in
+                guard writer.currentBytes > Self.magic.count else { return }
+                do { try Self.openSegment(first: next, directory: configuration.directory, writer: &writer) } catch {
+                    state.withLock { $0.failure = "\(error)" }
+                }
+            }
+        }
+    }
+
+    /// A checkpoint holding every record up to `position` is durable: segments wholly before
+    /// it are deleted, and a failed log starts again in a new segment (everything it could not
+    /// write is still buffered, or in the checkpoint).
+    public func checkpointed(through position: UInt64) {
+        queue.sync {
+            let failed = state.withLock { $0.failure != nil }
+            if failed {
+                let first = state.withLock { $0.acknowledged + 1 }
+                let reopened: Bool = writer.withLock { writer in
+                    do {
+                        try Self.openSegment(first: first, directory: configuration.directory, writer: &writer)
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+                if reopened {
+                    state.withLock { state in
+                        state.failure = nil
+                        if !state.buffer.isEmpty, !state.flushing {
+                            state.flushing = true
+                            queue.async { self.flush() }
+                        }
+                    }
+                }
+            }
+            state.withLock { state in
+                let covered = state.groups.prefix { $0.lsn <= position }
+                if let last = covered.last { state.checkpointedBytes = last.bytes }
+                state.groups.removeFirst(covered.count)
+            }
+            writer.withLock { writer in
+                while writer.segments.count > 1, writer.segments[1].first <= position + 1 {
+                    unlink(writer.segments[0].path)
+                    writer.segments.removeFirst()
+                }
+            }
+        }
+    }
+
+    /// Writes and syncs what is buffered (a graceful stop, after the last request).
+    public func finish() {
+        queue.sync {
+            flush()
+            writer.withLock { writer in
+                if writer.fd >= 0 {
+                    _ = fdatasync(writer.fd)
+                    Glibc.close(writer.fd)
+                    writer.fd = -1
+                }
+            }
+        }
+    }
+
+    // MARK: Recovery
+
+    /// The segments in `directory`, oldest first.
+    static func segments(in directory: String) throws(StreamError) -> [(first: UInt64, path: String)] {
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
+            throw .unsupported("list \(directory): \(error.localizedDescription)")
+        }
+        return names.compactMap { name -> (UInt64, String)? in
+            guard name.hasPrefix("segment-"), name.hasSuffix(".wal"), let first = UInt64(name.dropFirst(8).dropLast(4)) else { return nil }
+            return (first, "\(directory)/\(name)")
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    public struct ReplaySummary: Sendable, Equatable {
+        /// Records applied (after the checkpoint's position).
+        public var applied = 0
+        /// The last LSN seen (the checkpoint's position when the log adds nothing).
+        public var lastLSN: UInt64
+        /// Segments whose tail was torn or corrupt (the rest of that segment is ignored), and
+        /// records missing between segments: each is a short description for the log.
+        public var problems: [String] = []
+    }
+
+    /// Reads every record after `position`, in LSN order, and hands it to `apply`. A frame whose
+    /// length, checksum or content is wrong ends its segment (a torn write: the process died
+    /// mid-append); records already seen (an LSN not above the last) are skipped, so a group
+    /// rewritten in a new segment after a write error counts once.
+    public static func replay(directory: String, after position: UInt64, _ apply: (RegistryLogRecord) -> Void) throws(StreamError) -> ReplaySummary {
+        var summary = ReplaySummary(lastLSN: position)
+        guard FileManager.default.fileExists(atPath: directory) else { return summary }
+        for segment in try segments(in: directory) {
+            guard let data = FileManager.default.contents(atPath: segment.path) else {
+                throw .unsupported("\(segment.path) cannot be read; move it aside to start without the requests it holds")
+            }
+            let bytes = [UInt8](data)
+            guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
+                // A segment created but not yet synced when the machine stopped may be empty.
+                if !bytes.isEmpty { summary.problems.append("\(segment.path): not a log segment (\(bytes.count) bytes ignored)") }
+                continue
+            }
+            var offset = magic.count
+            while offset < bytes.count {
+                guard let (lsn, payload) = frameAt(bytes, offset) else {
+                    summary.problems.append("\(segment.path): torn or corrupt record at byte \(offset); \(bytes.count - offset) bytes ignored")
+                    break
+                }
+                offset = payload.endIndex
+                guard lsn > summary.lastLSN else { continue }
+                let record: RegistryLogRecord
+                do { record = try RegistryLogRecord.decode(payload) } catch {
+                    summary.problems.append("\(segment.path): record \(lsn) does not decode; \(bytes.count - payload.startIndex + frameHeaderBytes) bytes ignored")
+                    break
+                }
+                if lsn != summary.lastLSN + 1 {
+                    summary.problems.append("\(segment.path): records \(summary.lastLSN + 1)-\(lsn - 1) are missing")
+                }
+                apply(record)
+                summary.applied += 1
+                summary.lastLSN = lsn
+            }
+        }
+        return summary
+    }
+
+    /// The frame at `offset`: its LSN and payload, or nil when it is incomplete or its
+    /// checksum does not match.
+    static func frameAt(_ bytes: [UInt8], _ offset: Int) -> (UInt64, ArraySlice<UInt8>)? {
+        guard bytes.count - offset >= frameHeaderBytes else { return nil }
+        func u32(_ at: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(bytes[at + $1]) << (8 * UInt32($1)) } }
+        let length = Int(u32(offset)), expected = u32(offset + 4)
+        guard length <= maxRecordBytes, bytes.count - offset - frameHeaderBytes >= length else { return nil }
+        let lsnBytes = bytes[(offset + 8)..<(offset + 16)]
+        let payload = bytes[(offset + 16)..<(offset + 16 + length)]
+        var crc = crc32(0, nil, 0)
+        crc = lsnBytes.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
+        crc = payload.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
+        guard UInt32(truncatingIfNeeded: crc) == expected else { return nil }
+        let lsn = lsnBytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        return (lsn, payload)
+    }
+}
