@@ -69,8 +69,23 @@ public final class WriteAheadLog: RegistryLog {
         var failure: String?
         var appendedBytes = 0
         /// (last LSN, bytes appended through it) per written group, for the un-checkpointed size.
-        var groups: [(lsn: UInt64, bytes: Int)] = []
+        var groupMarks: [(lsn: UInt64, bytes: Int)] = []
         var checkpointedBytes = 0
+        var groups = 0
+    }
+
+    /// Counters for metrics and tests.
+    public struct Statistics: Sendable, Equatable {
+        /// Writes, each carrying every record appended while the previous one ran.
+        public var groups = 0
+        /// `fdatasync` calls (one per group under `fsync`).
+        public var syncs = 0
+        public var bytesWritten = 0
+    }
+
+    public var statistics: Statistics {
+        let groups = state.withLock { $0.groups }
+        return writer.withLock { Statistics(groups: groups, syncs: $0.syncs, bytesWritten: $0.bytesWritten) }
     }
 
     /// Only the writer queue touches this (the lock is uncontended; it makes that checkable).
@@ -81,6 +96,8 @@ public final class WriteAheadLog: RegistryLog {
         var dirty = false
         /// Under `interval`: a sync is scheduled for the dirty data.
         var syncScheduled = false
+        var syncs = 0
+        var bytesWritten = 0
     }
 
     private let state: Locked<State>
@@ -185,7 +202,7 @@ public final class WriteAheadLog: RegistryLog {
                 return (state.buffer, state.bufferedThrough, state.appendedBytes)
             }
             guard let taken else { return }
-            let error = writer.withLock { writer in writeAndSync(taken.chunk, &writer) }
+            let error = writer.withLock { writer in writeAndSync(taken.chunk, through: taken.through, &writer) }
             let ready = state.withLock { state -> [(lsn: UInt64, done: @Sendable (Bool) -> Void)] in
                 if let error {
                     // Keep the records for the next segment (written once space returns, after a
@@ -196,7 +213,8 @@ public final class WriteAheadLog: RegistryLog {
                     return state.waiters
                 }
                 state.acknowledged = taken.through
-                state.groups.append((taken.through, taken.bytes))
+                state.groups += 1
+                state.groupMarks.append((taken.through, taken.bytes))
                 let done = state.waiters.filter { $0.lsn <= taken.through }
                 state.waiters.removeAll { $0.lsn <= taken.through }
                 return done
@@ -207,13 +225,15 @@ public final class WriteAheadLog: RegistryLog {
     }
 
     /// Writes a group to the current segment (rolling it when full) and syncs it under `fsync`.
-    private func writeAndSync(_ chunk: [UInt8], _ writer: inout Writer) -> String? {
+    private func writeAndSync(_ chunk: [UInt8], through: UInt64, _ writer: inout Writer) -> String? {
         guard writer.fd >= 0 else { return "no open log segment" }
         if let error = Self.writeAll(writer.fd, chunk) { return "write log segment: \(error)" }
         writer.currentBytes += chunk.count
+        writer.bytesWritten += chunk.count
         writer.dirty = true
         switch configuration.policy {
         case .fsync:
+            writer.syncs += 1
             if fdatasync(writer.fd) != 0 { return "fdatasync log segment: \(String(cString: strerror(errno)))" }
             writer.dirty = false
         case .interval(let milliseconds) where !writer.syncScheduled:
@@ -221,6 +241,13 @@ public final class WriteAheadLog: RegistryLog {
             queue.asyncAfter(deadline: .now() + .milliseconds(milliseconds)) { [weak self] in self?.periodicSync() }
         default:
             break
+        }
+        if writer.currentBytes >= configuration.segmentBytes {
+            // The group is written; a failure to start the next segment fails the next group.
+            do { try Self.openSegment(first: through + 1, directory: configuration.directory, writer: &writer) } catch {
+                Glibc.close(writer.fd)
+                writer.fd = -1
+            }
         }
         return nil
     }
@@ -244,6 +271,7 @@ public final class WriteAheadLog: RegistryLog {
         let error: String? = writer.withLock { writer in
             writer.syncScheduled = false
             guard writer.dirty, writer.fd >= 0 else { return nil }
+            writer.syncs += 1
             guard fdatasync(writer.fd) == 0 else { return "fdatasync log segment: \(String(cString: strerror(errno)))" }
             writer.dirty = false
             return nil
@@ -336,9 +364,9 @@ public final class WriteAheadLog: RegistryLog {
                 }
             }
             state.withLock { state in
-                let covered = state.groups.prefix { $0.lsn <= position }
+                let covered = state.groupMarks.prefix { $0.lsn <= position }
                 if let last = covered.last { state.checkpointedBytes = last.bytes }
-                state.groups.removeFirst(covered.count)
+                state.groupMarks.removeFirst(covered.count)
             }
             writer.withLock { writer in
                 while writer.segments.count > 1, writer.segments[1].first <= position + 1 {

@@ -1,0 +1,178 @@
+import Foundation
+import RoomstreamCore
+@testable import RoomstreamStreams
+import Synchronization
+import Testing
+
+/// The write-ahead log: records round-trip, a torn tail at any offset loses only the torn
+/// record, and a registry rebuilt from a checkpoint plus the log is the registry that wrote them.
+struct WriteAheadLogTests {
+    static let t0 = RegistryCheckpointTests.t0
+
+    static var records: [RegistryLogRecord] {
+        var full = RegistryCheckpointTests.batch(1, at: t0, scale: 3)
+        full.sdkVersion = "1.2.3"
+        full.videoDevice = "Cam é"
+        full.events.append(.init(ts: t0 + 1, kind: .iceConnectionState("checking"), pc: nil))
+        full.events.append(.init(ts: t0 + 2, kind: .leave))
+        full.events.append(.init(ts: t0 + 3, kind: .other, pc: "pc9"))
+        var pair = CandidatePair(id: "P2", timestamp: t0)
+        pair.nominated = false
+        pair.state = "succeeded"
+        full.samples[0].report.candidatePairs.append(pair)
+        var transport = Transport(id: "T1")
+        transport.selectedCandidatePairId = "P2"
+        full.samples[0].report.transports = [transport]
+        full.samples[0].report.localCandidates[0].url = "turn:turn.example.com:3478"
+        full.samples[0].report.localCandidates[0].networkProtocol = "udp"
+        full.samples[0].report.remoteInbound[0].totalRoundTripTime = .nan  // bit patterns survive
+        return [
+            .ingest(roomID: "room 日本", peerID: "p/1", batch: full, arrival: t0 + 20, userAgent: "UA"),
+            .ingest(roomID: "r", peerID: "p", batch: IngestBatch(), arrival: -0.0, userAgent: nil),
+            .leave(roomID: "r", peerID: "p", arrival: t0),
+            .expire(now: t0 + 30_000),
+            .release(endedBefore: .greatestFiniteMagnitude),
+        ]
+    }
+
+    @Test(arguments: 0..<5)
+    func recordsRoundTripAndEveryPrefixIsRefused(_ index: Int) throws {
+        let record = Self.records[index]
+        let bytes = record.encoded()
+        let decoded = try RegistryLogRecord.decode(bytes[...])
+        // NaN != NaN: compare the encodings, which carry the bit patterns.
+        #expect(decoded.encoded() == bytes)
+        if case .leave = record { #expect(decoded == record) }
+        for cut in 0..<bytes.count {
+            #expect(throws: BinaryReader.Truncated.self) { try RegistryLogRecord.decode(bytes[0..<cut]) }
+        }
+        #expect(throws: BinaryReader.Truncated.self) { try RegistryLogRecord.decode((bytes + [0])[...]) }
+    }
+
+    static func directory() -> String { NSTemporaryDirectory() + "roomstream-wal-\(UUID().uuidString)" }
+
+    /// Appends and waits until each is written.
+    static func write(_ log: WriteAheadLog, _ records: [RegistryLogRecord]) async {
+        for record in records {
+            let lsn = log.append(record.encoded())
+            let written = await withCheckedContinuation { continuation in log.whenWritten(lsn) { continuation.resume(returning: $0) } }
+            #expect(written)
+        }
+    }
+
+    static func replayed(_ directory: String, after position: UInt64 = 0) throws -> (records: [RegistryLogRecord], summary: WriteAheadLog.ReplaySummary) {
+        var records: [RegistryLogRecord] = []
+        let summary = try WriteAheadLog.replay(directory: directory, after: position) { records.append($0) }
+        return (records, summary)
+    }
+
+    @Test func aTornLastRecordAtEveryOffsetLosesOnlyThatRecord() async throws {
+        let directory = Self.directory()
+        let log = WriteAheadLog(configuration: .init(directory: directory))
+        try log.open(after: 0)
+        let records = Array(Self.records.prefix(4))
+        await Self.write(log, records)
+        log.finish()
+        let segment = try #require(try WriteAheadLog.segments(in: directory).last)
+        let whole = try Data(contentsOf: URL(fileURLWithPath: segment.path))
+        let lastFrame = WriteAheadLog.frameHeaderBytes + records[3].encoded().count
+        let lastStart = whole.count - lastFrame
+        let full = try Self.replayed(directory)
+        #expect(full.records.map { $0.encoded() } == records.map { $0.encoded() })
+        #expect(full.summary.problems.isEmpty)
+        for cut in lastStart..<whole.count {
+            try whole.prefix(cut).write(to: URL(fileURLWithPath: segment.path))
+            let torn = try Self.replayed(directory)
+            #expect(torn.records.count == 3, "cut at \(cut)")
+            #expect(torn.summary.lastLSN == 3)
+            #expect(torn.summary.problems.count == (cut == lastStart ? 0 : 1), "cut at \(cut)")
+        }
+        // A flipped bit inside the second record: its checksum fails, the segment ends there.
+        var corrupt = [UInt8](whole)
+        corrupt[WriteAheadLog.magic.count + WriteAheadLog.frameHeaderBytes + records[0].encoded().count + 20] ^= 0x10
+        try Data(corrupt).write(to: URL(fileURLWithPath: segment.path))
+        let damaged = try Self.replayed(directory)
+        #expect(damaged.records.count == 1)
+        #expect(damaged.summary.problems.first?.contains("torn or corrupt record") == true)
+    }
+
+    @Test func replayStartsAfterThePositionAndSkipsRecordsSeenTwice() async throws {
+        let directory = Self.directory()
+        let first = WriteAheadLog(configuration: .init(directory: directory))
+        try first.open(after: 0)
+        await Self.write(first, Self.records)
+        first.finish()
+        // A second segment repeating LSNs 4 and 5 (a group rewritten after a write error).
+        let second = WriteAheadLog(configuration: .init(directory: directory))
+        try second.open(after: 3)
+        await Self.write(second, [Self.records[3], Self.records[4], .expire(now: 1)])
+        second.finish()
+        let all = try Self.replayed(directory)
+        #expect(all.records.count == 6)
+        #expect(all.summary.lastLSN == 6)
+        let after = try Self.replayed(directory, after: 4)
+        #expect(after.records.map { $0.encoded() } == [Self.records[4], .expire(now: 1)].map { $0.encoded() })
+    }
+
+    @Test func aCheckpointDeletesTheSegmentsItCovers() async throws {
+        let directory = Self.directory()
+        let log = WriteAheadLog(configuration: .init(directory: directory))
+        try log.open(after: 0)
+        await Self.write(log, [.expire(now: 1), .expire(now: 2)])
+        log.roll()
+        await Self.write(log, [.expire(now: 3)])
+        #expect(try WriteAheadLog.segments(in: directory).count == 2)
+        #expect(log.uncheckpointedBytes > 0)
+        log.checkpointed(through: 2)
+        #expect(try WriteAheadLog.segments(in: directory).map(\.first) == [3])
+        log.checkpointed(through: 3)
+        #expect(log.uncheckpointedBytes == 0)
+        #expect(try Self.replayed(directory).records.map { $0.encoded() } == [RegistryLogRecord.expire(now: 3).encoded()])
+        log.finish()
+    }
+
+    /// Eight writers at once: every record is acknowledged, and syncs are shared (fewer write
+    /// groups than records), which is what makes the fsync policy affordable.
+    @Test func concurrentAppendsShareGroupCommits() async throws {
+        let log = WriteAheadLog(configuration: .init(directory: Self.directory()))
+        try log.open(after: 0)
+        await withTaskGroup(of: Void.self) { group in
+            for writer in 0..<8 {
+                group.addTask { await Self.write(log, (0..<100).map { .expire(now: Double(writer * 1000 + $0)) }) }
+            }
+        }
+        #expect(log.lastAppended == 800)
+        #expect(log.statistics.groups < 800)
+        #expect(log.statistics.syncs == log.statistics.groups)
+        log.finish()
+        #expect(try Self.replayed(log.configuration.directory).records.count == 800)
+    }
+
+    /// Expiry passes, leaves and releases are logged as well as requests, so replaying the log
+    /// over the middle checkpoint gives exactly the registry that wrote it.
+    @Test func aCheckpointPlusTheLogIsTheLiveRegistry() async throws {
+        let directory = Self.directory()
+        let log = WriteAheadLog(configuration: .init(directory: directory))
+        try log.open(after: 0)
+        var configuration = RoomRegistryConfiguration()
+        configuration.peerTimeoutSeconds = 5
+        let live = RoomRegistry(configuration: configuration, log: log)
+        try RegistryCheckpointTests.feed(live, seqs: 1...3)
+        let middle = live.snapshot()
+        try RegistryCheckpointTests.feed(live, seqs: 4...6)
+        _ = live.leave(roomID: "call-1", peerID: "bob", arrival: Self.t0 + 6_500)
+        live.expire(now: Self.t0 + 13_000)  // call-2 and alice time out: both rooms end
+        live.releaseEndedRooms(endedBefore: Self.t0 + 6_200)
+        _ = try live.ingest(roomID: "call-2", peerID: "carol", batch: RegistryCheckpointTests.batch(1, at: Self.t0 + 1000, scale: 1), arrival: Self.t0 + 14_000, userAgent: nil)
+        _ = try live.ingest(roomID: "late", peerID: "x", batch: RegistryCheckpointTests.batch(7, at: Self.t0 + 14_000, scale: 2), arrival: Self.t0 + 14_100, userAgent: nil)
+        let final = live.snapshot()
+        log.finish()
+
+        let restored = RoomRegistry(configuration: configuration, restoring: middle)
+        let summary = try WriteAheadLog.replay(directory: directory, after: try #require(middle.logPosition)) { #expect(restored.replay($0) == nil) }
+        #expect(summary.lastLSN == final.logPosition)
+        #expect(RegistryCheckpointTests.records(restored) == RegistryCheckpointTests.records(live))
+        #expect(restored.liveRoomCount == 2)
+        #expect(restored.endedRooms.count == live.endedRooms.count)
+    }
+}
