@@ -68,7 +68,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["RoomstreamBasics"], path: "Tests/TestSupport"),
         .testTarget(name: "RoomstreamBasicsTests", dependencies: ["RoomstreamBasics"]),
         .testTarget(name: "RoomstreamHTTPTests", dependencies: ["RoomstreamHTTP"]),
-        .testTarget(name: "RoomstreamCoreTests", dependencies: ["RoomstreamCore"]),
+        .target(name: "CMallocStats", path: "Tests/CMallocStats"),
+        .testTarget(name: "RoomstreamCoreTests", dependencies: ["RoomstreamCore", "CMallocStats"]),
         .testTarget(
             name: "RoomstreamStreamsTests",
             dependencies: ["RoomstreamStreams", "RoomstreamCore", "RoomstreamIngest", "TestSupport"],

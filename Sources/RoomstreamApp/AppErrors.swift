@@ -22,6 +22,8 @@ enum AppErrors {
             .badRequest("keys_over_budget", "keys: this peer's custom keys would be \(keys) keys of \(bytes) bytes; a peer may hold at most \(maxKeys) keys of \(maxBytes) bytes (ingest.max_key_bytes_per_peer)")
         case .tooManyPeers(let limit):
             .serviceUnavailable("too_many_peers", "\(limit) peers are in live rooms; try again later", retryAfterSeconds: 30)
+        case .liveStateFull(let limitBytes):
+            .serviceUnavailable("live_state_full", "the live rooms hold \(limitBytes >> 20) MiB (ingest.max_live_state_mib); new peers are refused until rooms end; try again later", retryAfterSeconds: 30)
         }
     }
 

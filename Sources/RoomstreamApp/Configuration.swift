@@ -126,8 +126,9 @@ extension RoomstreamConfiguration {
             try server.only([
                 "host", "port", "backlog", "max_connections", "event_loops", "header_timeout_seconds",
                 "body_timeout_seconds", "idle_timeout_seconds", "write_timeout_seconds", "drain_timeout_seconds",
-                "max_request_line_bytes", "max_header_bytes", "max_header_fields", "max_body_bytes",
+                "max_request_line_bytes", "max_header_bytes", "max_header_fields", "max_body_bytes", "max_buffered_request_mib",
             ])
+            if let mib = try server.integer("max_buffered_request_mib", in: 1...1_048_576) { config.server.maxBufferedRequestBytes = mib << 20 }
             if let host = try server.string("host") { config.server.host = try validHost(host, field: "server.host") }
             if let port = try server.integer("port", in: 0...65535) { config.server.port = port }
             if let backlog = try server.integer("backlog", in: 1...65535) { config.server.backlog = backlog }
@@ -148,7 +149,9 @@ extension RoomstreamConfiguration {
             config.dataDirectory = dir
         }
         if let ingest = try reader.object("ingest") {
-            try ingest.only(["keys", "peer_timeout_seconds", "max_live_rooms", "max_live_peers", "max_peers_per_room", "max_decompressed_bytes", "max_key_bytes_per_peer"])
+            try ingest.only(["keys", "peer_timeout_seconds", "max_live_rooms", "max_live_peers", "max_peers_per_room", "max_decompressed_bytes", "max_key_bytes_per_peer",
+                             "max_live_state_mib"])
+            if let mib = try ingest.integer("max_live_state_mib", in: 1...1_048_576) { config.rooms.maxLiveStateBytes = mib << 20 }
             if let n = try ingest.integer("max_key_bytes_per_peer", in: 0...1_048_576) { config.rooms.maxKeyBytesPerPeer = n }
             if let keys = try ingest.strings("keys") {
                 for (index, key) in keys.enumerated() where key.count < 8 || key.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) {

@@ -26,6 +26,8 @@ public struct ActiveTimeUnion: Sendable, Codable {
 
     public init() {}
 
+    var heapBytes: Int { MemoryFootprint.array(older) }
+
     public var totalSeconds: Double {
         let open = older.reduce(0) { $0 + ($1.upperBound - $1.lowerBound) } + (latest.map { $0.upperBound - $0.lowerBound } ?? 0)
         return (settledMilliseconds + open) / 1000

@@ -41,6 +41,7 @@ public struct MediaAccumulator: Sendable, Codable {
     private var storedPixels: Float = .nan
 
     public var codecMimeType: String? { codec?.mimeType }
+    var heapBytes: Int { activeTime.heapBytes }
     public var framePixels: Double? { storedPixels.isNaN ? nil : Double(storedPixels) }
 
     public init() {}

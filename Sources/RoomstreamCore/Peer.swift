@@ -162,6 +162,26 @@ public struct Peer: Sendable {
 
     public var figures: PeerFigures { PeerFigures(media: media, callSetupMilliseconds: callSetupMilliseconds) }
 
+    /// Heap bytes this peer holds beyond its own inline struct (see `MemoryFootprint`).
+    var heapBytes: Int {
+        var total = MemoryFootprint.string(id) + MemoryFootprint.string(sdkVersion) + MemoryFootprint.string(audioDevice) + MemoryFootprint.string(videoDevice)
+        if let agent { total += [agent.os, agent.osVersion, agent.browser, agent.browserVersion].reduce(0) { $0 + MemoryFootprint.string($1) } }
+        total += MemoryFootprint.dictionary(keys) + MemoryFootprint.array(keyOrder)
+        for (name, value) in keys {
+            total += MemoryFootprint.string(name)
+            switch value {
+            case .string(let text): total += MemoryFootprint.string(text)
+            case .strings(let texts): total += MemoryFootprint.array(texts) + texts.reduce(0) { $0 + MemoryFootprint.string($1) }
+            }
+        }
+        for name in keyOrder { total += MemoryFootprint.string(name) }
+        total += MemoryFootprint.array(trackers)
+        for connection in trackers { total += MemoryFootprint.string(connection.pc) + connection.tracker.heapBytes }
+        total += audioSend.heapBytes + audioRecv.heapBytes + videoSend.heapBytes + videoRecv.heapBytes
+        total += features.heapBytes + MemoryFootprint.string(firstPcCreated?.pc)
+        return total
+    }
+
     public var connectionType: String? { features.current?.type }
     public var mediaTransport: String? { features.current?.transport }
 }
@@ -209,6 +229,10 @@ struct FeatureUsage: Sendable, Codable {
         if url.hasPrefix("turns:") { return "tls" }
         if url.contains("transport=tcp") { return "tcp" }
         return "udp"
+    }
+
+    var heapBytes: Int {
+        MemoryFootprint.array(usages) + usages.reduce(0) { $0 + MemoryFootprint.string($1.type) + MemoryFootprint.string($1.transport) }
     }
 
     /// The most-used one; on a tie, the one seen last.

@@ -40,6 +40,8 @@ struct PeerConnectionTracker: Sendable, Codable {
     }
     private(set) var lastReportTimestamp: Double?
 
+    var heapBytes: Int { MemoryFootprint.array(streams) + streams.reduce(0) { $0 + MemoryFootprint.string($1.id) } }
+
     private func counters(_ id: String) -> Counters? {
         streams.first { $0.id == id }?.counters
     }

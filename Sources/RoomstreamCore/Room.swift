@@ -14,6 +14,8 @@ public struct Room: Sendable, Codable {
     public internal(set) var endTime: Double?
     /// The registry has an expiry entry for this room.
     var expiryScheduled = false
+    /// Heap bytes the registry counted for this room (`heapBytes` as of the last change).
+    var accountedBytes = 0
 
     init(id: String, instance: Int) {
         self.id = id
@@ -21,6 +23,15 @@ public struct Room: Sendable, Codable {
     }
 
     public var isLive: Bool { endTime == nil }
+
+    /// Heap bytes of the room without its peers' own allocations: its id, the peers array and
+    /// the id index (see `MemoryFootprint`).
+    var ownHeapBytes: Int {
+        MemoryFootprint.string(id) + MemoryFootprint.array(orderedPeers) + (positions.map { MemoryFootprint.dictionary($0) + $0.keys.reduce(0) { $0 + MemoryFootprint.string($1) } } ?? 0)
+    }
+
+    /// Everything the room holds on the heap, its peers included.
+    var heapBytes: Int { ownHeapBytes + orderedPeers.reduce(0) { $0 + $1.heapBytes } }
     public var peerCount: Int { orderedPeers.count }
 
     public func peer(_ id: String) -> Peer? { position(of: id).map { orderedPeers[$0] } }

@@ -11,6 +11,11 @@ public struct RoomRegistryConfiguration: Sendable, Equatable {
     /// Peers in live rooms at once (each holds its accumulators in memory until its room
     /// ends); a request that would add one more gets `.tooManyPeers` (503).
     public var maxLivePeers = 1_000_000
+    /// Heap bytes of the live rooms (`ingest.max_live_state_mib`, measured by
+    /// `MemoryFootprint`); at it a request that would add a peer gets `.liveStateFull` (503).
+    /// Peers already live continue: each one's growth is bounded (16 connections × 64
+    /// streams, the key budget).
+    public var maxLiveStateBytes = 2 << 30
     /// Bytes of custom key names and values one peer may hold (`ingest.max_key_bytes_per_peer`);
     /// a request that would take a peer over it, or over `Peer.maxKeys` keys, is refused
     /// whole (`.keysOverBudget`, 400): nothing is dropped silently.
@@ -27,6 +32,7 @@ public struct RoomRegistryConfiguration: Sendable, Equatable {
 public enum RoomError: Error, Equatable, Sendable {
     case tooManyRooms(limit: Int)
     case tooManyPeers(limit: Int)
+    case liveStateFull(limitBytes: Int)
     case roomFull(limit: Int)
     /// The peer's custom keys would exceed the per-peer budget: `keys` and `bytes` after the
     /// request, against `maxKeys` and `maxBytes`.
@@ -93,6 +99,8 @@ public final class RoomRegistry: Sendable {
         var newlyEnded: [Room] = []
         /// Peers in live rooms.
         var livePeers = 0
+        /// Sum of the live rooms' `accountedBytes`.
+        var liveRoomBytes = 0
         /// When each live room may next lose a peer to the timeout, earliest first: `expire`
         /// visits only rooms whose deadline passed, never every live room. One entry per live
         /// room (`Room.expiryScheduled`); an entry may be early (the peers were heard from
@@ -126,6 +134,8 @@ public final class RoomRegistry: Sendable {
         state.withLock { state in
             for var room in snapshot.live {
                 room.expiryScheduled = false
+                room.accountedBytes = room.heapBytes
+                state.liveRoomBytes += room.accountedBytes
                 state.live[room.id] = room
                 state.livePeers += room.peerCount
             }
@@ -217,21 +227,30 @@ public final class RoomRegistry: Sendable {
                 throw .keysOverBudget(keys: usage.count, bytes: usage.bytes, maxKeys: Peer.maxKeys, maxBytes: configuration.maxKeyBytesPerPeer)
             }
         }
-        if state.live[roomID]?.peer(peerID) == nil {
+        let existing = state.live[roomID]?.peer(peerID)
+        if existing == nil {
             let full = (state.live[roomID]?.peerCount ?? 0) >= configuration.maxPeersPerRoom
-            if full || state.livePeers >= configuration.maxLivePeers {
+            let overState = Self.liveStateBytes(state) >= configuration.maxLiveStateBytes
+            if full || state.livePeers >= configuration.maxLivePeers || overState {
                 if state.live[roomID]?.peerCount == 0 { state.live[roomID] = nil }
-                throw full ? .roomFull(limit: configuration.maxPeersPerRoom) : .tooManyPeers(limit: configuration.maxLivePeers)
+                if full { throw .roomFull(limit: configuration.maxPeersPerRoom) }
+                throw overState ? .liveStateFull(limitBytes: configuration.maxLiveStateBytes) : .tooManyPeers(limit: configuration.maxLivePeers)
             }
         }
         let peersBefore = state.live[roomID]?.peerCount ?? 0
+        let bytesBefore = (state.live[roomID]?.ownHeapBytes ?? 0) + (existing?.heapBytes ?? 0)
         let result = state.live[roomID]?.withPeer(peerID, create: true) { $0.apply(batch, arrival: arrival, defaultUserAgent: userAgent) } ?? nil
         state.livePeers += (state.live[roomID]?.peerCount ?? 0) - peersBefore
+        // Only this peer and the room's own storage changed: O(one peer), not O(room).
+        let bytesAfter = (state.live[roomID]?.ownHeapBytes ?? 0) + (state.live[roomID]?.peer(peerID)?.heapBytes ?? 0)
+        state.live[roomID]?.accountedBytes += bytesAfter - bytesBefore
+        state.liveRoomBytes += bytesAfter - bytesBefore
         outcome.accepted = result?.accepted ?? 0
         outcome.duplicates = result?.duplicates ?? 0
         if state.live[roomID]?.orderedPeers.allSatisfy({ $0.firstActivity == nil }) == true {
             // Nothing timed arrived (no events, no samples): do not open an empty room.
             state.livePeers -= state.live[roomID]?.peerCount ?? 0
+            state.liveRoomBytes -= state.live[roomID]?.accountedBytes ?? 0
             state.live[roomID] = nil
             return outcome
         }
@@ -298,6 +317,7 @@ public final class RoomRegistry: Sendable {
             state.live[entry.roomID]?.expirePeers(silentSince: cutoff)
             if state.live[entry.roomID]?.endIfEmpty() == true, let room = state.live.removeValue(forKey: entry.roomID) {
                 state.livePeers -= room.peerCount
+                state.liveRoomBytes -= room.accountedBytes
                 ended.append(room)
             } else if let earliest = state.live[entry.roomID]?.earliestPresentArrival {
                 schedule(entry.roomID, deadline: earliest + timeout, in: &state)
@@ -312,11 +332,20 @@ public final class RoomRegistry: Sendable {
 
     /// Peers in live rooms, and rooms the last `expire` looked at.
     public var livePeerCount: Int { state.withLock { $0.livePeers } }
+
+    /// Heap bytes of the live state: the rooms (their peers, accumulators, keys), the live
+    /// dictionary's buckets and the expiry queue.
+    public var liveStateBytes: Int { state.withLock { Self.liveStateBytes($0) } }
+
+    private static func liveStateBytes(_ state: State) -> Int {
+        state.liveRoomBytes + MemoryFootprint.dictionary(state.live) + MemoryFootprint.allocation(32 + state.expiry.count * MemoryLayout<ExpiryEntry>.stride)
+    }
     var lastExpiryVisits: Int { state.withLock { $0.lastExpiryVisits } }
 
     private func endIfEmpty(_ roomID: String, in state: inout State) {
         if state.live[roomID]?.endIfEmpty() == true, let room = state.live.removeValue(forKey: roomID) {
             state.livePeers -= room.peerCount
+            state.liveRoomBytes -= room.accountedBytes
             Self.remember(room, in: &state, limit: configuration.maxEndedRooms)
         }
     }

@@ -23,6 +23,8 @@ final class Connection: @unchecked Sendable {
     private var closed = false
     private var sourcesAlive = 2
     private var lingeredBytes = 0
+    /// This connection's share of `HTTPServer.bufferedRequestBytes`.
+    private var accountedBytes = 0
 
     init(fd: Int32, loop: EventLoop, server: HTTPServer) {
         self.fd = fd
@@ -63,7 +65,9 @@ final class Connection: @unchecked Sendable {
                 if lingeredBytes > server.configuration.maxLingerBytes { perform(machine.connectionFailed()) }
                 return
             }
+            accountBufferedBytes()
             processBuffered()
+            accountBufferedBytes()
         } else if count == 0 {
             suspendReading()  // EOF stays readable; stop the source from firing again
             perform(machine.peerClosed())
@@ -122,6 +126,15 @@ final class Connection: @unchecked Sendable {
             switch parser.next() {
             case .needMoreData:
                 _ = machine.needMoreData(partialRequest: parser.hasPartialRequest, readingBody: parser.isReadingBody, now: loop.clock.now())
+                accountBufferedBytes()
+                if parser.hasPartialRequest && server.bufferedRequestBytes > server.configuration.maxBufferedRequestBytes {
+                    // Over the global bound: this partial request is refused rather than read on.
+                    server.countOverload()
+                    let response = HTTPResponse.error(.serviceUnavailable, code: "server_busy", message: "too many request bytes are in flight; try again shortly",
+                                                      headers: [HTTPHeaderField("Retry-After", "1")])
+                    _ = send(response, to: .http1_1, omitBody: false, action: machine.parseFailed(now: loop.clock.now()))
+                    return
+                }
                 resumeReading()
                 return
             case .continueExpected:
@@ -186,6 +199,14 @@ final class Connection: @unchecked Sendable {
             if next == .parseBuffered { return true }
             perform(next)
             return false
+        }
+    }
+
+    private func accountBufferedBytes() {
+        let now = parser.bufferedByteCount
+        if now != accountedBytes {
+            server.adjustBufferedRequestBytes(by: now - accountedBytes)
+            accountedBytes = now
         }
     }
 
@@ -308,6 +329,8 @@ final class Connection: @unchecked Sendable {
         sourcesAlive -= 1
         guard sourcesAlive == 0 else { return }
         Glibc.close(fd)
+        server.adjustBufferedRequestBytes(by: -accountedBytes)
+        accountedBytes = 0
         loop.remove(self)
         server.connectionClosed()
     }

@@ -14,6 +14,10 @@ public struct ServerCounters: Sendable, Equatable {
     /// Connections closed at accept because `maxConnections` were open.
     public var rejectedConnections: Int
     public var requests: Int
+    /// Request bytes buffered across connections now (bounded by `maxBufferedRequestBytes`).
+    public var bufferedRequestBytes: Int = 0
+    /// Partial requests answered 503 because that bound was reached.
+    public var overloadRefusals: Int = 0
 }
 
 /// The HTTP/1.1 server: a non-blocking listener whose accept source hands connections
@@ -48,6 +52,8 @@ public final class HTTPServer: Sendable {
     private let accepted = Atomic<Int>(0)
     private let rejected = Atomic<Int>(0)
     private let requestCount = Atomic<Int>(0)
+    private let buffered = Atomic<Int>(0)
+    private let overloads = Atomic<Int>(0)
     /// Mirrors `ListenerState.draining` for the per-request check, without taking the lock.
     private let drainingFlag = Atomic<Bool>(false)
 
@@ -86,10 +92,14 @@ public final class HTTPServer: Sendable {
     public var counters: ServerCounters {
         ServerCounters(
             activeConnections: active.load(ordering: .relaxed), acceptedConnections: accepted.load(ordering: .relaxed),
-            rejectedConnections: rejected.load(ordering: .relaxed), requests: requestCount.load(ordering: .relaxed))
+            rejectedConnections: rejected.load(ordering: .relaxed), requests: requestCount.load(ordering: .relaxed),
+            bufferedRequestBytes: buffered.load(ordering: .relaxed), overloadRefusals: overloads.load(ordering: .relaxed))
     }
 
     func countRequest() { requestCount.add(1, ordering: .relaxed) }
+    func countOverload() { overloads.add(1, ordering: .relaxed) }
+    var bufferedRequestBytes: Int { buffered.load(ordering: .relaxed) }
+    func adjustBufferedRequestBytes(by delta: Int) { buffered.add(delta, ordering: .relaxed) }
 
     func connectionClosed() { active.subtract(1, ordering: .relaxed) }
 

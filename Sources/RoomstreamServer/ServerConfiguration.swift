@@ -53,6 +53,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var readChunkBytes: Int
     /// Most bytes discarded during a lingering close before the socket is closed anyway.
     public var maxLingerBytes: Int
+    /// Request bytes buffered across all connections (`server.max_buffered_request_mib`):
+    /// beyond it a connection holding part of a request is answered 503 and closed, so many
+    /// slow large uploads at once cannot exhaust memory (each is already bounded by the
+    /// body limit; this bounds their sum).
+    public var maxBufferedRequestBytes = 256 << 20
 
     public init(
         host: String = "0.0.0.0", port: Int = 8080, backlog: Int = 1024, maxConnections: Int = 10_000,

@@ -121,4 +121,5 @@ for index in 0..<peers {
 }
 let after = residentBytes()
 print(String(format: "resident memory per live peer: %.0f bytes (%d peers, %d live rooms; goal <= 2048)", Double(after - before) / Double(peers), peers, registry.liveRoomCount))
+print(String(format: "live state the registry accounts (ingest.max_live_state_mib): %.0f bytes per peer, %.2fx the resident growth", Double(registry.liveStateBytes) / Double(peers), Double(registry.liveStateBytes) / Double(after - before)))
 print("layout: Peer \(MemoryLayout<Peer>.size) B, MediaAccumulator \(MemoryLayout<MediaAccumulator>.size) B, Room \(MemoryLayout<Room>.size) B")
