@@ -9,7 +9,7 @@ RUN_PACKAGES  = ca-certificates pkg-config zlib1g-dev libsimdjson-dev libcurl4-o
 TEST_PACKAGES = $(RUN_PACKAGES) curl python3 python3-pip gzip
 BENCH_PACKAGES = $(RUN_PACKAGES) wrk nginx
 
-.PHONY: run build test sanitize sanitize-thread sanitize-address bench fuzz deps-run deps-test deps-bench clean
+.PHONY: run build test chaos sanitize sanitize-thread sanitize-address bench fuzz deps-run deps-test deps-bench clean
 
 ## make run: build a release binary and serve $(CONFIG) on port 8080 (local spool, local directory store).
 run: deps-run build
@@ -24,6 +24,12 @@ build: deps-run
 test: deps-test
 	$(SWIFT) build --build-tests
 	scripts/with-s3-test-server.sh $(SWIFT) test --skip-build
+
+## make chaos: kill -9 the service 20 times under simulated load (ingest, seals, uploads to a
+## directory and to rclone's S3 server) and check every file against the record of 202 answers.
+chaos: deps-test
+	$(SWIFT) build --product roomstream
+	scripts/with-s3-test-server.sh python3 scripts/chaos.py --binary .build/debug/roomstream
 
 ## make sanitize: the whole test suite under ThreadSanitizer and AddressSanitizer.
 sanitize: sanitize-thread sanitize-address

@@ -56,7 +56,7 @@ let package = Package(
             ]
         ),
         // `make bench`: decode+apply timing against JSONDecoder, memory per peer.
-        .executableTarget(name: "roomstream-bench", dependencies: ["CSimdjson", "RoomstreamCore", "RoomstreamIngest"]),
+        .executableTarget(name: "roomstream-bench", dependencies: ["CSimdjson", "RoomstreamCore", "RoomstreamIngest", "RoomstreamStreams"]),
         // libFuzzer target for the HTTP parser (`make fuzz`); a corpus replayer otherwise.
         .target(name: "FuzzDriver"),
         .executableTarget(name: "roomstream-fuzz-http", dependencies: ["FuzzDriver", "RoomstreamHTTP"]),
@@ -69,7 +69,8 @@ let package = Package(
         .testTarget(name: "RoomstreamBasicsTests", dependencies: ["RoomstreamBasics"]),
         .testTarget(name: "RoomstreamHTTPTests", dependencies: ["RoomstreamHTTP"]),
         .target(name: "CMallocStats", path: "Tests/CMallocStats"),
-        .testTarget(name: "RoomstreamCoreTests", dependencies: ["RoomstreamCore", "CMallocStats"]),
+        .executableTarget(name: "roomstream-footprint-probe", dependencies: ["RoomstreamCore", "CMallocStats"], path: "Tests/FootprintProbe"),
+        .testTarget(name: "RoomstreamCoreTests", dependencies: ["RoomstreamCore", "TestSupport"]),
         .testTarget(
             name: "RoomstreamStreamsTests",
             dependencies: ["RoomstreamStreams", "RoomstreamCore", "RoomstreamIngest", "TestSupport"],

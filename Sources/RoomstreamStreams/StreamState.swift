@@ -7,6 +7,10 @@ import Foundation
 public struct StreamState: DurableJSONDocument, Equatable {
     /// End of the last sealed window (epoch ms); nil before the first seal.
     public var lastSealedWindowEnd: Int64?
+    /// Start of the stream's first window (epoch ms), fixed durably when the stream is created:
+    /// a restart before the first seal resumes there instead of at the window containing the
+    /// restart, which would skip the windows in between and the rooms journaled for them.
+    public var firstWindowStart: Int64?
     /// Files not yet pruned, oldest first.
     public var files: [SealedFile] = []
 
@@ -14,6 +18,7 @@ public struct StreamState: DurableJSONDocument, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case lastSealedWindowEnd = "last_sealed_window_end"
+        case firstWindowStart = "first_window_start"
         case files
     }
 }

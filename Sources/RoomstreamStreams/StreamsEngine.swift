@@ -111,7 +111,12 @@ public final class StreamsEngine: Sendable {
     }
 
     static func makeRuntime(_ definition: StreamDefinition, configuration: Configuration, now: Double) throws -> Runtime {
-        let state = try StreamState.load(from: statePath(configuration.dataDirectory, definition.id)) ?? StreamState()
+        let path = statePath(configuration.dataDirectory, definition.id)
+        var state = try StreamState.load(from: path) ?? StreamState()
+        if state.lastSealedWindowEnd == nil && state.firstWindowStart == nil {
+            state.firstWindowStart = StreamWindow.containing(now, intervalMinutes: definition.intervalMinutes).start
+            try state.save(to: path)
+        }
         let scheduler: SealScheduler
         if let end = state.lastSealedWindowEnd {
             let length = Int64(definition.intervalMinutes) * 60_000
@@ -119,7 +124,7 @@ public final class StreamsEngine: Sendable {
                                       graceSeconds: configuration.graceSeconds, after: StreamWindow(start: end - length, end: end))
         } else {
             scheduler = SealScheduler(intervalMinutes: definition.intervalMinutes, peerTimeoutSeconds: configuration.peerTimeoutSeconds,
-                                      graceSeconds: configuration.graceSeconds, firstWindowContaining: now)
+                                      graceSeconds: configuration.graceSeconds, firstWindowContaining: state.firstWindowStart.map { Double($0) } ?? now)
         }
         return Runtime(definition: definition, scheduler: scheduler, state: state)
     }

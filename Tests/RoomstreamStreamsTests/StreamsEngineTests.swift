@@ -55,6 +55,25 @@ struct StreamsEngineTests {
         #expect(registry.endedRooms.isEmpty)
     }
 
+    /// Found by `make chaos`: a restart before a stream's first seal resumed at the window
+    /// containing the restart, skipping the first window and the rooms journaled for it.
+    @Test func aRestartBeforeTheFirstSealKeepsTheFirstWindow() throws {
+        let data = NSTemporaryDirectory() + "roomstream-engine-\(UUID().uuidString)"
+        let store = data + "/store"
+        let definition = StreamDefinition(id: "m1", intervalMinutes: 1, destination: .directory(path: store))
+        let registry = RoomRegistry()
+        let first = try engine(data, [definition], registry, now: Self.ms("2022-09-04T10:00:05.000Z"))
+        try Self.endRoom(registry, "early", at: Self.ms("2022-09-04T10:00:20.000Z"))
+        first.tick(now: Self.ms("2022-09-04T10:00:21.000Z"))  // journaled, not sealed
+        #expect(first.statuses[0].files.isEmpty)
+        // Restarted two minutes later, before any seal.
+        let second = try engine(data, [definition], registry, now: Self.ms("2022-09-04T10:02:30.000Z"))
+        second.tick(now: Self.ms("2022-09-04T10:02:30.000Z"))
+        let files = second.statuses[0].files
+        #expect(files.first?.window.description == "20220904T1000Z_20220904T1001Z")
+        #expect(files.first?.rooms == 1)
+    }
+
     @Test func failedDeliveryIsRetriedAndNothingIsLost() throws {
         let data = NSTemporaryDirectory() + "roomstream-engine-\(UUID().uuidString)"
         let blocked = data + "/blocked"
