@@ -209,6 +209,7 @@ public final class WriteAheadLog: RegistryLog {
                     // checkpoint); everyone waiting is answered 503.
                     state.failure = error
                     state.buffer = taken.chunk + state.buffer
+                    state.flushing = false  // `checkpointed(through:)` starts the writer again
                     defer { state.waiters = [] }
                     return state.waiters
                 }

@@ -8,38 +8,6 @@ import RoomstreamStreams
 import TestSupport
 import Testing
 
-/// A small filesystem the test mounts itself (tmpfs; root only), for ENOSPC.
-final class SmallFilesystem {
-    let path: String
-
-    /// Whether this process may mount (root, and not forbidden by the container).
-    static let mountable: Bool = {
-        guard let probe = try? SmallFilesystem(kilobytes: 64) else { return false }
-        _ = probe
-        return true
-    }()
-
-    init(kilobytes: Int) throws {
-        path = NSTemporaryDirectory() + "roomstream-small-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        guard mount("tmpfs", path, "tmpfs", 0, "size=\(kilobytes)k") == 0 else {
-            throw MissingTestRequirement("mount tmpfs: errno \(errno)")
-        }
-    }
-
-    /// Fills the filesystem; returns the filler's path (delete it to free the space).
-    func fill() -> String {
-        let filler = path + "/filler"
-        let fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let chunk = [UInt8](repeating: 0x61, count: 4096)
-        while chunk.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
-        close(fd)
-        return filler
-    }
-
-    deinit { umount2(path, Int32(MNT_DETACH)) }
-}
-
 /// A full disk: ingest answers 503 (never a 2xx the service cannot keep), no state file is
 /// torn, and the service recovers by itself when space returns.
 @Suite(.enabled(if: SmallFilesystem.mountable, "needs to mount a tmpfs (root, and a machine that allows mounting)"))

@@ -3,6 +3,7 @@ import RoomstreamCore
 @testable import RoomstreamStreams
 import Synchronization
 import Testing
+import TestSupport
 
 /// The write-ahead log: records round-trip, a torn tail at any offset loses only the torn
 /// record, and a registry rebuilt from a checkpoint plus the log is the registry that wrote them.
@@ -174,5 +175,38 @@ struct WriteAheadLogTests {
         #expect(RegistryCheckpointTests.records(restored) == RegistryCheckpointTests.records(live))
         #expect(restored.liveRoomCount == 2)
         #expect(restored.endedRooms.count == live.endedRooms.count)
+    }
+
+    /// A full disk: the write fails, the waiting request and every later one are told (503),
+    /// nothing is acknowledged that is not on disk, and after space returns and a checkpoint the
+    /// log starts a new segment holding what it could not write.
+    @Test(.enabled(if: SmallFilesystem.mountable, "needs to mount a tmpfs (root, and a machine that allows mounting)"))
+    func aFullDiskFailsTheLogUntilACheckpointAndLosesNothingAcknowledged() async throws {
+        let disk = try SmallFilesystem(kilobytes: 64)
+        let directory = disk.path + "/log"
+        let log = WriteAheadLog(configuration: .init(directory: directory))
+        try log.open(after: 0)
+        await Self.write(log, [.expire(now: 1)])
+        let filler = disk.fill()
+        let big = RegistryLogRecord.ingest(roomID: "r", peerID: "p", batch: IngestBatch(), arrival: 2, userAgent: String(repeating: "u", count: 20_000))
+        let lsn = log.append(big.encoded())
+        let written = await withCheckedContinuation { continuation in log.whenWritten(lsn) { continuation.resume(returning: $0) } }
+        #expect(!written)
+        #expect(log.failure?.contains("No space left") == true)
+        let later = log.append(RegistryLogRecord.expire(now: 3).encoded())
+        #expect(await withCheckedContinuation { continuation in log.whenWritten(later) { continuation.resume(returning: $0) } } == false)
+
+        unlink(filler)
+        log.checkpointed(through: 1)  // a checkpoint with the first record succeeded meanwhile
+        #expect(log.failure == nil)
+        let after = log.append(RegistryLogRecord.expire(now: 4).encoded())
+        #expect(await withCheckedContinuation { continuation in log.whenWritten(after) { continuation.resume(returning: $0) } })
+        log.finish()
+        // Record 1 went with the segment the checkpoint covered; the rest are in the new one.
+        let replayed = try Self.replayed(directory, after: 1)
+        let expected = [big, .expire(now: 3), .expire(now: 4)].map { $0.encoded() }
+        let same = replayed.records.map { $0.encoded() } == expected  // compared outside #expect: `big` is 20 KB
+        #expect(same, "replayed \(replayed.records.count) records, last LSN \(replayed.summary.lastLSN)")
+        #expect(replayed.summary.lastLSN == 4)
     }
 }
