@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "CDigest", linkerSettings: [.linkedLibrary("crypto")]),
         // libcurl (Debian libcurl4-openssl-dev) behind one C call per request.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CEpoll"),
         // zlib (Debian zlib1g-dev) for gzip request bodies.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The domain: rooms, peers, figures, room records. No I/O; time is passed in.
@@ -38,7 +39,7 @@ let package = Package(
         .target(name: "RoomstreamIngest", dependencies: ["CSimdjson", "CZlib", "RoomstreamCore"]),
         .target(
             name: "RoomstreamServer",
-            dependencies: ["RoomstreamHTTP", "RoomstreamBasics", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["RoomstreamHTTP", "RoomstreamBasics", "CEpoll", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "RoomstreamApp",

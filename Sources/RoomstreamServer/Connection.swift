@@ -1,27 +1,26 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 import RoomstreamHTTP
 
 /// Performs what `ConnectionStateMachine` decides for one socket: reads into the parser,
-/// calls the handler, writes responses with one `writev`, and closes. Reading is suspended
-/// while a response waits for the client to read it, so a client that pipelines without
-/// reading cannot grow our buffers.
-// SAFETY: every mutable property is read and written only on `loop.queue`.
+/// calls the handler, writes responses with one `writev`, and closes, all on its loop's
+/// thread. The loop's epoll is edge-triggered: each event reads (or writes) until EAGAIN.
+/// Reading is suspended while a response waits for the client to read it (or for the
+/// write-ahead log), so a client that pipelines without reading cannot grow our buffers;
+/// resuming reads at once what arrived meanwhile, since no new edge will say so.
+// SAFETY: every mutable property is read and written only on the loop's thread.
 final class Connection: @unchecked Sendable {
     let fd: Int32
     private let loop: EventLoop
     private unowned let server: HTTPServer
     private var parser: HTTPRequestParser
     private var machine: ConnectionStateMachine
-    private let readSource: DispatchSourceRead
-    private let writeSource: DispatchSourceWrite
     private var readSuspended = false
-    private var writeSuspended = true
+    /// `readable()` is on the stack: a resume inside it needs no new read pass.
+    private var reading = false
     private var outbound: [ArraySlice<UInt8>] = []
     private var closed = false
-    private var sourcesAlive = 2
     private var lingeredBytes = 0
     /// This connection's share of `HTTPServer.bufferedRequestBytes`.
     private var accountedBytes = 0
@@ -32,61 +31,63 @@ final class Connection: @unchecked Sendable {
         self.server = server
         self.parser = HTTPRequestParser(limits: server.configuration.limits)
         self.machine = ConnectionStateMachine(timeouts: server.configuration.timeouts, now: loop.clock.now())
-        self.readSource = DispatchSource.makeReadSource(fileDescriptor: fd, queue: loop.queue)
-        self.writeSource = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: loop.queue)
     }
 
-    /// Called on the loop's queue. The sources hold the connection until they are cancelled.
+    /// Called on the loop's thread; the loop holds the connection until it closes.
     func start() {
         loop.register(self)
-        readSource.setEventHandler { self.readable() }
-        writeSource.setEventHandler { self.writable() }
-        readSource.setCancelHandler { self.sourceCancelled() }
-        writeSource.setCancelHandler { self.sourceCancelled() }
-        readSource.resume()
     }
 
-    // MARK: Events
+    // MARK: Events (the loop calls these for each epoll event)
 
-    private func readable() {
-        guard !closed else { return }
+    /// Reads until EAGAIN, EOF, or reading is suspended.
+    func readable() {
+        guard !closed, !readSuspended, !reading else { return }
+        reading = true
+        defer { reading = false }
         let chunk = loop.readBuffer.count
-        // SAFETY: read(2) writes at most `chunk` bytes into the loop's buffer, which only this queue uses.
-        let count = loop.readBuffer.withUnsafeMutableBytes { buffer -> Int in
-            let count = read(fd, buffer.baseAddress, chunk)
-            if count > 0, machine.state != .lingering {
-                parser.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        while !closed && !readSuspended {
+            // SAFETY: read(2) writes at most `chunk` bytes into the loop's buffer, which only this thread uses.
+            let count = loop.readBuffer.withUnsafeMutableBytes { buffer -> Int in
+                let count = read(fd, buffer.baseAddress, chunk)
+                if count > 0, machine.state != .lingering {
+                    parser.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                }
+                return count
             }
-            return count
-        }
-        if count > 0 {
-            if machine.state == .lingering {
-                lingeredBytes += count
-                if lingeredBytes > server.configuration.maxLingerBytes { perform(machine.connectionFailed()) }
+            if count > 0 {
+                if machine.state == .lingering {
+                    lingeredBytes += count
+                    if lingeredBytes > server.configuration.maxLingerBytes { perform(machine.connectionFailed()) }
+                    continue
+                }
+                accountBufferedBytes()
+                processBuffered()
+                accountBufferedBytes()
+            } else if count == 0 {
+                suspendReading()  // nothing more will come; a later resume must not read EOF twice
+                perform(machine.peerClosed())
+            } else if errno == EINTR {
+                continue
+            } else {
+                if errno != EAGAIN && errno != EWOULDBLOCK { perform(machine.connectionFailed()) }
                 return
             }
-            accountBufferedBytes()
-            processBuffered()
-            accountBufferedBytes()
-        } else if count == 0 {
-            suspendReading()  // EOF stays readable; stop the source from firing again
-            perform(machine.peerClosed())
-        } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-            perform(machine.connectionFailed())
         }
     }
 
-    private func writable() {
-        guard !closed else { return }
+    /// The socket can take more: writes what is queued (an edge with nothing queued is ignored).
+    func writable() {
+        guard !closed, !outbound.isEmpty else { return }
         switch flush() {
         case .pending: return
         case .failed: perform(machine.connectionFailed())
         case .done:
-            if !writeSuspended {
-                writeSource.suspend()
-                writeSuspended = true
+            if machine.state == .writing {
+                afterWrite(machine.writeCompleted(now: loop.clock.now()))
+            } else {
+                resumeReading()  // an interim response (100 Continue) is out: the body may come
             }
-            if machine.state == .writing { afterWrite(machine.writeCompleted(now: loop.clock.now())) }
         }
     }
 
@@ -112,6 +113,13 @@ final class Connection: @unchecked Sendable {
     }
 
     func forceClose() { closeNow() }
+
+    /// Closes the socket without a word to the server, which is being deinitialized.
+    func abandon() {
+        guard !closed else { return }
+        closed = true
+        Glibc.close(fd)
+    }
 
     // MARK: Requests
 
@@ -151,7 +159,7 @@ final class Connection: @unchecked Sendable {
                     suspendReading()
                     let version = request.version, keepAlive = request.keepAlive, omitBody = request.method == .head
                     deferred { final in
-                        self.loop.queue.async { self.deferredResponseReady(final, version: version, keepAlive: keepAlive, omitBody: omitBody) }
+                        self.loop.execute { self.deferredResponseReady(final, version: version, keepAlive: keepAlive, omitBody: omitBody) }
                     }
                     return
                 }
@@ -291,47 +299,32 @@ final class Connection: @unchecked Sendable {
         }
     }
 
+    /// The rest goes when the socket's next EPOLLOUT edge says it can take more; reading waits.
     private func waitForWritable() {
         suspendReading()
-        if writeSuspended {
-            writeSuspended = false
-            writeSource.resume()
-        }
     }
 
     private func suspendReading() {
-        if !readSuspended {
-            readSuspended = true
-            readSource.suspend()
-        }
+        readSuspended = true
     }
 
+    /// Reading again: what arrived while suspended raised its edge already, so read it now
+    /// (unless a read pass is on the stack, which goes on by itself).
     private func resumeReading() {
-        if readSuspended && !closed {
-            readSuspended = false
-            readSource.resume()
-        }
+        guard readSuspended, !closed else { return }
+        readSuspended = false
+        if !reading { readable() }
     }
 
+    /// The descriptor leaves the loop's epoll before it is closed, so an event for a reused
+    /// descriptor number never reaches this connection.
     private func closeNow() {
         guard !closed else { return }
         closed = true
-        // A suspended source never runs its cancel handler: resume before cancelling.
-        if readSuspended { readSource.resume() }
-        if writeSuspended { writeSource.resume() }
-        readSource.cancel()
-        writeSource.cancel()
-    }
-
-    /// The fd is closed only after both sources are cancelled, so Dispatch never watches a
-    /// descriptor number that may already be reused.
-    private func sourceCancelled() {
-        sourcesAlive -= 1
-        guard sourcesAlive == 0 else { return }
+        loop.remove(self)
         Glibc.close(fd)
         server.adjustBufferedRequestBytes(by: -accountedBytes)
         accountedBytes = 0
-        loop.remove(self)
         server.connectionClosed()
     }
 }

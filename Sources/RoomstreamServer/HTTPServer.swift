@@ -21,7 +21,7 @@ public struct ServerCounters: Sendable, Equatable {
 }
 
 /// The HTTP/1.1 server: a non-blocking listener whose accept source hands connections
-/// round-robin to a few serial event loops. No thread per connection.
+/// round-robin to a few event loops, each a thread with its own epoll. No thread per connection.
 public final class HTTPServer: Sendable {
     public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
 
@@ -67,10 +67,21 @@ public final class HTTPServer: Sendable {
         }
     }
 
+    deinit {
+        for loop in loops { loop.stop() }
+    }
+
     /// Binds, listens and starts accepting. Throws `SocketError` when the address is unusable.
     public func start() throws {
         let fd = try Socket.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
         let port = Socket.localPort(fd)
+        do {
+            for loop in loops { try loop.start(sweepEvery: configuration.timeouts.sweepInterval) }
+        } catch {
+            close(fd)
+            for loop in loops { loop.stop() }
+            throw error
+        }
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: acceptQueue)
         source.setEventHandler { [weak self] in self?.acceptPending(fd) }
         source.setCancelHandler { close(fd) }
@@ -79,7 +90,6 @@ public final class HTTPServer: Sendable {
             $0.port = port
             $0.source = SharedSource(source: source)
         }
-        for loop in loops { loop.queue.async { loop.startSweeping(every: self.configuration.timeouts.sweepInterval) } }
         source.resume()
         logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
     }
@@ -136,7 +146,7 @@ public final class HTTPServer: Sendable {
                 state.nextLoop = (state.nextLoop + 1) % loops.count
                 return loops[state.nextLoop]
             }
-            loop.queue.async {
+            loop.execute {
                 let connection = Connection(fd: fd, loop: loop, server: self)
                 connection.start()
             }
@@ -192,20 +202,20 @@ public final class HTTPServer: Sendable {
             return source
         }
         source?.source.cancel()
-        for loop in loops { loop.queue.async { loop.drainAll() } }
+        for loop in loops { loop.execute { loop.drainAll() } }
         let deadline = clock.now() + drainTimeout
         waitForConnections(deadline: deadline, forced: false, completion: completion)
     }
 
     private func waitForConnections(deadline: ServerInstant, forced: Bool, completion: @escaping @Sendable (Bool) -> Void) {
         if active.load(ordering: .relaxed) == 0 {
-            for loop in loops { loop.queue.async { loop.stopSweeping() } }
+            for loop in loops { loop.stop() }
             completion(!forced)
             return
         }
         if !forced && clock.now() >= deadline {
             logger.warning("drain timeout; closing remaining connections", metadata: ["open": "\(active.load(ordering: .relaxed))"])
-            for loop in loops { loop.queue.async { loop.closeAll() } }
+            for loop in loops { loop.execute { loop.closeAll() } }
             waitForConnections(deadline: deadline, forced: true, completion: completion)
             return
         }

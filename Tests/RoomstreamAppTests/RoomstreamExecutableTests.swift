@@ -94,8 +94,10 @@ import Testing
 
     static func start(port: Int, data: String, checkpointSeconds: Double = 0.2, logPolicy: String = "fsync") async throws -> ChildProcess {
         let config = data + ".json"
+        // A long peer timeout: under a sanitizer on a busy machine five restarts take longer
+        // than the default 30 s, and rooms that time out are no longer live (not lost).
         try Data("""
-        {"server":{"host":"127.0.0.1","port":\(port)},"data_dir":"\(data)","ingest":{"keys":["\(ingestKey)"]},
+        {"server":{"host":"127.0.0.1","port":\(port)},"data_dir":"\(data)","ingest":{"keys":["\(ingestKey)"],"peer_timeout_seconds":600},
          "admin":{"token":"\(adminToken)"},"durability":{"checkpoint_interval_seconds":\(checkpointSeconds),"log_policy":"\(logPolicy)"}}
         """.utf8).write(to: URL(fileURLWithPath: config))
         let child = try ChildProcess(RoomstreamExecutableTests.binary.path, ["serve", "--config", config])

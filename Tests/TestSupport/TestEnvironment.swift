@@ -92,3 +92,9 @@ public enum SharedData {
     /// For `.enabled(if:)`: `../shared/captures` is there, or this is CI (where it must be).
     public static var runnable: Bool { TestEnvironment.runnable(requiringPath: captures.path) }
 }
+
+/// Whether this process runs under AddressSanitizer or ThreadSanitizer (their runtimes define
+/// these symbols; `nil` is glibc's RTLD_DEFAULT, the global scope).
+public enum Sanitizer {
+    public static let isActive: Bool = ["__asan_init", "__tsan_init"].contains { (name: String) in dlsym(nil, name) != nil }
+}
