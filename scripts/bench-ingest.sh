@@ -2,18 +2,23 @@
 # make bench (ingest part):
 #  1. roomstream-bench: decode+apply µs per real Chrome sample vs JSONDecoder on the same bodies,
 #     and resident memory per live peer with 10,000 peers.
-#  2. wrk with keep-alive posting a real ~11 KB Chrome sample body (a new seq per request,
-#     spread over 500 rooms × 2 peers) to the ingest endpoint, next to GET /healthz in the same
+#  2. wrk with keep-alive posting rotating consecutive real Chrome samples (../shared/bench:
+#     alice-samples.ndjson, ~11.5 KB each, counters increasing, seq advancing; 16 rooms × 2
+#     peers) to the ingest endpoint, next to GET /healthz in the same
 #     run: req/s, server CPU-µs and context switches per request, p99 latency, and the ratio;
-#  3. the same ingest load with the write-ahead log off and with the default policy (fsync).
+#  3. the same ingest load with the write-ahead log off and with the default policy (fsync);
+#  4. ../shared/bench/compare-ingest.sh: the same load on roomstream and on a Hummingbird 2 +
+#     JSONDecoder server, each alone on CPU 0 with wrk on CPU 1 (BENCH_COMPARE=0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED="${SHARED:-../shared}"
 CAPTURE="$SHARED/captures/direct-chrome156.ndjson"
+SAMPLES="$SHARED/bench/alice-samples.ndjson"
+LOAD="$SHARED/bench/ingest.lua"
 DURATION="${BENCH_SECONDS:-10}"
 CONNECTIONS="${BENCH_CONNECTIONS:-32}"
 PORT=18482
-[ -f "$CAPTURE" ] || { echo "no capture at $CAPTURE (set SHARED=)" >&2; exit 1; }
+[ -f "$CAPTURE" ] && [ -f "$SAMPLES" ] || { echo "no capture at $CAPTURE or samples at $SAMPLES (set SHARED=)" >&2; exit 1; }
 
 echo "== decode + apply (roomstream-bench) =="
 .build/release/roomstream-bench "$CAPTURE" "${BENCH_ITERATIONS:-3000}"
@@ -23,38 +28,12 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-python3 - "$CAPTURE" "$work" <<'PY'
-import json, sys, re
-capture, work = sys.argv[1], sys.argv[2]
-bodies = [json.loads(l)["body"] for l in open(capture) if '"peer"' in l]
-body = max((b for b in bodies if b.get("samples")), key=lambda b: len(json.dumps(b)))
-body.pop("events", None)
-text = json.dumps(body, separators=(",", ":"))
-text = re.sub(r'"seq":\d+', '"seq":SEQ', text, count=1)
-prefix, suffix = text.split("SEQ")
-def lua(s): return s.replace("\\", "\\\\").replace('"', '\\"')
-open(f"{work}/ingest.lua", "w").write(f'''
-local counter = 0
-local prefix = "{lua(prefix)}"
-local suffix = "{lua(suffix)}"
-local headers = {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer bench-ingest-key-0001"}}
-local threads = {{}}
-function setup(thread) thread:set("id", #threads); table.insert(threads, thread) end
-function init(args) counter = id * 100000000 end
-request = function()
-  counter = counter + 1
-  local path = "/v1/rooms/bench-" .. (counter % 500) .. "/peers/p" .. (counter % 2) .. "/samples"
-  return wrk.format("POST", path, headers, prefix .. counter .. suffix)
-end
-''')
-print(f"ingest body: {len(text)} bytes")
-PY
 start_server() { # log_policy
   [ -n "$pid" ] && { kill "$pid"; wait "$pid" 2>/dev/null || true; }
   rm -rf "$work/data"
   cat > "$work/config.json" <<JSON
 {"server": {"host": "127.0.0.1", "port": $PORT}, "data_dir": "$work/data", "log": {"level": "warning"},
- "ingest": {"keys": ["bench-ingest-key-0001"]}, "admin": {"token": ""}, "durability": {"log_policy": "$1"}}
+ "ingest": {"keys": ["bench-ingest-key-0001"], "peer_timeout_seconds": 600}, "admin": {"token": ""}, "durability": {"log_policy": "$1"}}
 JSON
   .build/release/roomstream serve --config "$work/config.json" 2>"$work/log" &
   pid=$!
@@ -68,7 +47,7 @@ measure() { # name, wrk args...
   local name=$1; shift
   local before after out requests rps sw_before sw_after
   before=$(cpu_ticks); sw_before=$(switches)
-  out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@")
+  out=$(SAMPLES="$SAMPLES" ROOMS=16 KEY=bench-ingest-key-0001 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@")
   after=$(cpu_ticks); sw_after=$(switches)
   requests=$(echo "$out" | awk '/requests in/ {print $1}')
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
@@ -78,20 +57,22 @@ measure() { # name, wrk args...
   printf '%-16s %10s req/s  %9s requests  %8s server CPU-us/request  %6s ctx switches/request  p99 %8s  %s\n' "$name" "$rps" "$requests" "$cpu" "$cs" "$p99" "$(echo "$out" | grep -E 'Non-2xx|Socket errors' | tr '\n' ' ')"
   eval "${name}_rps=$rps; ${name}_cpu=$cpu"
 }
-echo "== ingest over HTTP (wrk -t2 -c$CONNECTIONS -d${DURATION}s, keep-alive) =="
-start_server fsync
-wrk -t2 -c"$CONNECTIONS" -d2s -s "$work/ingest.lua" "http://127.0.0.1:$PORT" >/dev/null  # warm-up
-measure healthz "http://127.0.0.1:$PORT/healthz"
-measure ingest -s "$work/ingest.lua" "http://127.0.0.1:$PORT"
-awk -v a="$ingest_rps" -v b="$healthz_rps" -v c="$ingest_cpu" -v d="$healthz_cpu" 'BEGIN {
-  printf "ratio ingest/healthz: throughput %.3fx, CPU per request %.1fx\n", a / b, c / d }'
-
-echo "== write-ahead log: default policy (fsync) against off, same load, same run =="
+# One wrk thread, and a fresh server (empty data directory) for each ingest run, no warm-up:
+# ingest.lua's seq counters start at 1 in every wrk thread and run, and a seq posted twice is
+# a duplicate (less work), which would flatter the figures.
+echo "== ingest over HTTP (wrk -t1 -c$CONNECTIONS -d${DURATION}s, keep-alive; write-ahead log off, then fsync, the default) =="
 start_server off
-wrk -t2 -c"$CONNECTIONS" -d2s -s "$work/ingest.lua" "http://127.0.0.1:$PORT" >/dev/null
-measure ingest_log_off -s "$work/ingest.lua" "http://127.0.0.1:$PORT"
+measure healthz "http://127.0.0.1:$PORT/healthz"
+measure ingest_log_off -s "$LOAD" "http://127.0.0.1:$PORT"
 start_server fsync
-wrk -t2 -c"$CONNECTIONS" -d2s -s "$work/ingest.lua" "http://127.0.0.1:$PORT" >/dev/null
-measure ingest_log_fsync -s "$work/ingest.lua" "http://127.0.0.1:$PORT"
+measure ingest_log_fsync -s "$LOAD" "http://127.0.0.1:$PORT"
+awk -v a="$ingest_log_fsync_rps" -v b="$healthz_rps" -v c="$ingest_log_fsync_cpu" -v d="$healthz_cpu" 'BEGIN {
+  printf "ratio ingest (fsync)/healthz: throughput %.3fx, CPU per request %.1fx\n", a / b, c / d }'
 awk -v a="$ingest_log_fsync_rps" -v b="$ingest_log_off_rps" -v c="$ingest_log_fsync_cpu" -v d="$ingest_log_off_cpu" 'BEGIN {
   printf "ratio log fsync/off: throughput %.3fx, CPU per request %.2fx\n", a / b, c / d }'
+
+if [ "${BENCH_COMPARE:-1}" != 0 ]; then
+  echo "== against Hummingbird 2 + JSONDecoder (../shared/bench/compare-ingest.sh; each server alone on CPU 0, wrk on CPU 1) =="
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+  bash "$SHARED/bench/compare-ingest.sh" .build/release/roomstream "${BENCH_ROUNDS:-2}"
+fi

@@ -150,3 +150,36 @@ print(String(format: "write-ahead log: %.0f bytes per record against %d bytes of
              Double(recordBytes) / Double(records), meanBytes, Double(recordBytes) / Double(records) / Double(meanBytes),
              Double(summary.applied) / replaySeconds, summary.applied, Double(log.statistics.bytesWritten) / 1e6))
 try? FileManager.default.removeItem(atPath: logDirectory)  // a scratch directory: nothing to report if it lingers
+
+// Sealing: a window of 100,000 ended rooms read from the journal, gzip on (goal < 2 s). The
+// journal entries are the records of the rooms above, each written once as a plain file (the
+// service writes each durably when its room ends; that cost is not the seal's).
+let sealDirectory = NSTemporaryDirectory() + "roomstream-bench-seal-\(getpid())"
+let journal = EndedRoomJournal(directory: sealDirectory + "/ended")
+try FileManager.default.createDirectory(atPath: journal.directory, withIntermediateDirectories: true)
+let endedRecords = registry.expire(now: .greatestFiniteMagnitude).prefix(1000).map { Array(RoomRecord.json($0, publicURL: "http://bench").utf8) }
+let sealRooms = 100_000
+for index in 0..<sealRooms {
+    let name = "\(TextFormat.padded(1_700_000_000_000 + index, width: 15))-\(TextFormat.padded(index, width: 24)).json"
+    FileManager.default.createFile(atPath: "\(journal.directory)/\(name)", contents: Data(endedRecords[index % endedRecords.count]))
+}
+let sealClock = ContinuousClock()
+let sealStart = sealClock.now
+let entries = try journal.list()
+let sealed = try Sealer.seal(
+    recordCount: entries.count, record: { index throws(StreamError) in try journal.read(entries[index]) },
+    window: StreamWindow(start: 1_700_000_000_000, end: 1_700_003_600_000),
+    definition: StreamDefinition(id: "bench", intervalMinutes: 60, compression: .gzip, destination: .directory(path: sealDirectory + "/files")),
+    spoolDirectory: sealDirectory + "/spool", now: 0)
+let sealSeconds = (sealClock.now - sealStart).seconds
+let listStart = sealClock.now
+_ = try journal.list()
+let listSeconds = (sealClock.now - listStart).seconds
+let readStart = sealClock.now
+var recordBytes100k = 0
+for entry in entries { recordBytes100k += try journal.read(entry).count }
+let readSeconds = (sealClock.now - readStart).seconds
+print(String(format: "seal parts: list %.2f s, read %.2f s (%.0f MB of records)", listSeconds, readSeconds, Double(recordBytes100k) / 1e6))
+print(String(format: "seal: %d rooms from the journal, gzip: %.2f s (goal < 2 s: %@), %.1f MB file", sealed.rooms, sealSeconds,
+             sealSeconds < 2 ? "met" : "NOT met", Double(sealed.bytes) / 1e6))
+try? FileManager.default.removeItem(atPath: sealDirectory)  // a scratch directory: nothing to report if it lingers
