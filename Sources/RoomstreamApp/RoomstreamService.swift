@@ -94,9 +94,8 @@ public final class RoomstreamService: Sendable {
         self.server = HTTPServer(configuration: configuration.server, clock: clock, logger: logger) { router.respond(to: $0) }
     }
 
-    /// Starts listening, then reports ready.
+    /// Starts listening (the data directory was prepared by `init`), then reports ready.
     public func start() throws {
-        try Self.prepareDataDirectory(configuration.dataDirectory)
         try server.start()
         expiryTimer.start()
         streamsTimer.start()
@@ -140,6 +139,9 @@ extension RoomstreamService {
     /// position was written with the log off: any segments are older than it and are dropped.
     static func recover(registry: RoomRegistry, snapshot: RegistrySnapshot?, log: WriteAheadLog?, logDirectory: String,
                         checkpoint: RegistryCheckpoint, now: Double, logger: Logger) throws {
+        if let snapshot {
+            logger.info("live state restored", metadata: ["live_rooms": "\(snapshot.live.count)", "ended_rooms": "\(snapshot.ended.count)", "checkpoint": "\(checkpoint.path)"])
+        }
         var last = snapshot?.logPosition ?? 0
         if snapshot == nil || snapshot?.logPosition != nil {
             let summary = try WriteAheadLog.replay(directory: logDirectory, after: last) { record in
