@@ -32,7 +32,6 @@ final class EventLoop: @unchecked Sendable {
     private var nextSweep: ServerInstant
     private let realClock = SystemClock()
     private var running = true
-    private var threadID = pthread_t(bitPattern: 0)
 
     private struct Tasks {
         var queued: [@Sendable () -> Void] = []
@@ -83,8 +82,6 @@ final class EventLoop: @unchecked Sendable {
     /// Ends the thread after the tasks queued so far; it closes its descriptors.
     func stop() { execute { [self] in running = false } }
 
-    var isOnLoop: Bool { pthread_equal(pthread_self(), threadID) != 0 }
-
     // MARK: Registration (on the loop's thread)
 
     /// Watches `connection.fd` for input and output, edge-triggered: the connection reads and
@@ -122,7 +119,6 @@ final class EventLoop: @unchecked Sendable {
     // MARK: The loop
 
     private func run() {
-        threadID = pthread_self()
         var fds = [Int32](repeating: -1, count: 256)
         var events = [UInt32](repeating: 0, count: 256)
         while running {

@@ -21,20 +21,26 @@ public final class DurableFile {
 
     public func write(_ bytes: some Collection<UInt8>) throws(StreamError) {
         let array = Array(bytes)
+        if let code = Self.writeAll(fd, array) { throw .io(operation: "write", path: temporaryPath, errno: code) }
+        bytesWritten += array.count
+    }
+
+    /// Writes every byte to `fd` (retrying short writes and EINTR); the errno of a failure, or nil.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
         var offset = 0
-        while offset < array.count {
+        while offset < bytes.count {
             // SAFETY: write(2) reads the array only during the call.
-            let written = array.withUnsafeBytes { buffer -> Int in
+            let written = bytes.withUnsafeBytes { buffer -> Int in
                 guard let base = buffer.baseAddress else { return 0 }
                 return Glibc.write(fd, base + offset, buffer.count - offset)
             }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw .io(operation: "write", path: temporaryPath, errno: errno)
+                return errno
             }
             offset += written
         }
-        bytesWritten += array.count
+        return nil
     }
 
     /// Makes the file durable under its final name.

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CZlib
 import Foundation
 import RoomstreamCore
 
@@ -79,10 +78,7 @@ extension WriteAheadLog {
         guard length <= maxRecordBytes, bytes.count - offset - frameHeaderBytes >= length else { return nil }
         let lsnBytes = bytes[(offset + 8)..<(offset + 16)]
         let payload = bytes[(offset + 16)..<(offset + 16 + length)]
-        var crc = crc32(0, nil, 0)
-        crc = lsnBytes.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
-        crc = payload.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
-        guard UInt32(truncatingIfNeeded: crc) == expected else { return nil }
+        guard checksum(lsnBytes, payload) == expected else { return nil }
         let lsn = lsnBytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         return (lsn, payload)
     }

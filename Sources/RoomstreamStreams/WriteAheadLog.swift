@@ -181,13 +181,18 @@ public final class WriteAheadLog: RegistryLog {
         var header = BinaryWriter(reservingCapacity: frameHeaderBytes)
         header.u64(lsn)
         let lsnBytes = header.bytes
-        var crc = crc32(0, nil, 0)
-        crc = lsnBytes.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
-        crc = record.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
         withUnsafeBytes(of: UInt32(truncatingIfNeeded: record.count).littleEndian) { buffer.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt32(truncatingIfNeeded: crc).littleEndian) { buffer.append(contentsOf: $0) }
+        withUnsafeBytes(of: checksum(lsnBytes[...], record[...]).littleEndian) { buffer.append(contentsOf: $0) }
         buffer.append(contentsOf: lsnBytes)
         buffer.append(contentsOf: record)
+    }
+
+    /// A frame's CRC-32 (zlib's): over the LSN's eight bytes, then the payload.
+    static func checksum(_ lsnBytes: ArraySlice<UInt8>, _ payload: ArraySlice<UInt8>) -> UInt32 {
+        var crc = crc32(0, nil, 0)
+        crc = lsnBytes.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
+        crc = payload.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
+        return UInt32(truncatingIfNeeded: crc)
     }
 
     private func flush() {
@@ -254,18 +259,7 @@ public final class WriteAheadLog: RegistryLog {
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> String? {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { buffer in
-                Glibc.write(fd, buffer.baseAddress.map { $0 + offset }, bytes.count - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return String(cString: strerror(errno))
-            }
-            offset += written
-        }
-        return nil
+        DurableFile.writeAll(fd, bytes).map { String(cString: strerror($0)) }
     }
 
     private func periodicSync() {
