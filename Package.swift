@@ -6,6 +6,11 @@ import PackageDescription
 //   RoomstreamServer POSIX sockets + Dispatch, connection lifecycle, router
 //   RoomstreamApp    configuration, JSON logging, routes, service wiring
 //   roomstream       the thin executable (CLI)
+// Release builds specialize generics across module boundaries (the request path crosses
+// HTTP → Server → App → Ingest → Core); without it, generic code from another module runs
+// unspecialized, through metadata look-ups (docs/decisions.md).
+let release: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
     name: "roomstream",
     platforms: [.macOS(.v15)],
@@ -87,3 +92,7 @@ let package = Package(
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
 )
+
+for target in package.targets where target.type != .system && !target.name.hasPrefix("C") {
+    target.swiftSettings = (target.swiftSettings ?? []) + release
+}

@@ -12,44 +12,48 @@ struct Authorization: Sendable {
         self.adminToken = adminToken.map { Array($0.utf8) }
     }
 
-    static func bearer(_ request: RoutedRequest) -> String? {
-        guard let header = request.http.headers["authorization"] else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return String(parts[1]).trimmingSpaces()
+    /// The credentials of `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is
+    /// case-insensitive, RFC 9110 §11.1), as the header's bytes: no string is made on ingest.
+    static func bearerBytes(_ request: RoutedRequest) -> ArraySlice<UInt8>? {
+        guard let header = request.http.headers.valueBytes("authorization"),
+              let space = header.firstIndex(of: UInt8(ascii: " ")),
+              ASCII.equalsIgnoringCase(header[..<space], "bearer".utf8)
+        else { return nil }
+        return ASCII.trimmingWhitespace(header[space...])
     }
 
-    static func constantTimeEqual(_ a: [UInt8], _ b: some Collection<UInt8>) -> Bool {
+    static func bearer(_ request: RoutedRequest) -> String? {
+        bearerBytes(request).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: ArraySlice<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
-        for (x, y) in zip(a, b) { difference |= x ^ y }
+        var index = b.startIndex
+        for x in a {
+            difference |= x ^ b[index]
+            index += 1
+        }
         return difference == 0
     }
 
-    func isIngestKey(_ candidate: String) -> Bool {
-        let bytes = Array(candidate.utf8)
+    func isIngestKey(_ candidate: ArraySlice<UInt8>) -> Bool {
         var found = false
-        for key in ingestKeys where Self.constantTimeEqual(key, bytes) { found = true }
+        for key in ingestKeys where Self.constantTimeEqual(key, candidate) { found = true }
         return found
     }
 
     /// ingest-api.md: `Authorization: Bearer <key>`, or `?key=` for sendBeacon.
     func requireIngestKey(_ request: RoutedRequest) throws(APIError) {
-        guard let key = Self.bearer(request) ?? request.query["key"] else { throw AppErrors.missingKey }
+        guard let key = Self.bearerBytes(request) ?? request.query["key"].map({ Array($0.utf8)[...] }) else { throw AppErrors.missingKey }
         guard isIngestKey(key) else { throw AppErrors.unknownKey }
     }
 
     func requireAdmin(_ request: RoutedRequest) throws(APIError) {
         guard let token = adminToken else { throw AppErrors.adminDisabled }
-        guard let presented = Self.bearer(request) else { throw AppErrors.missingToken }
-        guard Self.constantTimeEqual(token, Array(presented.utf8)) else {
+        guard let presented = Self.bearerBytes(request) else { throw AppErrors.missingToken }
+        guard Self.constantTimeEqual(token, presented) else {
             throw isIngestKey(presented) ? AppErrors.ingestKeyForbidden : AppErrors.invalidToken
         }
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }

@@ -63,10 +63,37 @@ struct IngestRoutes: Sendable {
         guard !value.isEmpty, value.utf8.count <= 256 else {
             throw .badRequest("invalid_\(field)", "\(field) must be 1-256 bytes")
         }
-        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard !containsControl(value) else {
             throw .badRequest("invalid_\(field)", "\(field) must not contain control characters")
         }
         return value
+    }
+
+    /// Whether the string holds a control character (general category Cc: U+0000–U+001F,
+    /// U+007F–U+009F). On UTF-8 bytes: C0 and DEL are single bytes, C1 is 0xC2 0x80–0x9F.
+    static func containsControl(_ value: String) -> Bool {
+        var afterC2 = false
+        for b in value.utf8 {
+            if b < 0x20 || b == 0x7F || (afterC2 && b <= 0x9F) { return true }
+            afterC2 = b == 0xC2
+        }
+        return false
+    }
+
+    /// The media type of `Content-Type` (RFC 9110 §8.3.1: before any `;` parameters, OWS
+    /// trimmed, case-insensitive), compared on bytes.
+    static func mediaTypeIs(_ headers: HTTPFields, _ expected: String) -> Bool {
+        guard let value = headers.valueBytes("content-type") else { return false }
+        let type = value[..<(value.firstIndex(of: UInt8(ascii: ";")) ?? value.endIndex)]
+        return ASCII.equalsIgnoringCase(ASCII.trimmingWhitespace(type), expected.utf8)
+    }
+
+    /// `Content-Encoding` (RFC 9110 §8.4): absent or `identity`, or `gzip`; anything else is 415.
+    static func isGzip(_ headers: HTTPFields) throws(APIError) -> Bool {
+        guard let value = headers.valueBytes("content-encoding").map(ASCII.trimmingWhitespace) else { return false }
+        if ASCII.equalsIgnoringCase(value, "gzip".utf8) { return true }
+        if ASCII.equalsIgnoringCase(value, "identity".utf8) { return false }
+        throw AppErrors.unsupportedEncoding
     }
 
     func samples(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
@@ -75,18 +102,15 @@ struct IngestRoutes: Sendable {
         let roomID = try Self.validID(request.parameter("room_id"), field: "room_id")
         let peerID = try Self.validID(request.parameter("peer_id"), field: "peer_id")
         // sendBeacon sends text/plain; both are parsed as JSON.
-        let mediaType = request.http.headers["content-type"]?.split(separator: ";").first.map { String($0).trimmingSpaces().lowercased() }
-        guard mediaType == "application/json" || mediaType == "text/plain" else { throw AppErrors.unsupportedMediaType }
+        let headers = request.http.headers
+        guard Self.mediaTypeIs(headers, "application/json") || Self.mediaTypeIs(headers, "text/plain") else { throw AppErrors.unsupportedMediaType }
         let batch: IngestBatch
         do {
-            switch request.http.headers["content-encoding"]?.trimmingSpaces().lowercased() {
-            case nil, "identity":
-                batch = try request.http.body.withUnsafeBytes { bytes throws(IngestError) in try IngestDecoder.decode(bytes, limits: limits) }
-            case "gzip":
+            if try Self.isGzip(headers) {
                 let inflated = try Gzip.decompress(request.http.body, maxOutputBytes: maxDecompressedBytes)
                 batch = try IngestDecoder.decode(inflated, limits: limits)
-            default:
-                throw AppErrors.unsupportedEncoding
+            } else {
+                batch = try request.http.body.withUnsafeBytes { bytes throws(IngestError) in try IngestDecoder.decode(bytes, limits: limits) }
             }
         } catch let error as IngestError {
             throw AppErrors.apiError(error)

@@ -80,31 +80,25 @@ public struct HTTPFields: Sendable, Sequence {
         return storage[(base + range.lowerBound)..<(base + range.upperBound)]
     }
 
-    private func nameMatches(_ entry: Entry, _ lowercasedName: String.UTF8View) -> Bool {
-        let name = bytes(entry.name)
-        guard name.count == lowercasedName.count else { return false }
-        return zip(name, lowercasedName).allSatisfy { ByteClass.lowercased($0) == $1 }
+    /// Field names are case-insensitive (RFC 9110 §5.1): both sides are compared lowercased,
+    /// byte by byte, so a lookup allocates nothing.
+    private func nameMatches(_ entry: Entry, _ name: String) -> Bool {
+        ASCII.equalsIgnoringCase(bytes(entry.name), name.utf8)
     }
 
     /// The first value of the named field (case-insensitive, RFC 9110 §5.1), OWS trimmed.
     public subscript(name: String) -> String? {
-        let lowered = name.lowercased().utf8
-        for entry in entries where nameMatches(entry, lowered) {
-            return String(decoding: bytes(entry.value), as: UTF8.self)
-        }
-        return nil
+        valueBytes(name).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Every value of the named field, in order.
     public func values(_ name: String) -> [String] {
-        let lowered = name.lowercased().utf8
-        return entries.filter { nameMatches($0, lowered) }.map { String(decoding: bytes($0.value), as: UTF8.self) }
+        entries.filter { nameMatches($0, name) }.map { String(decoding: bytes($0.value), as: UTF8.self) }
     }
 
-    /// The raw bytes of the first value of the named field, without copying.
+    /// The raw bytes of the first value of the named field (OWS trimmed), without copying.
     public func valueBytes(_ name: String) -> ArraySlice<UInt8>? {
-        let lowered = name.lowercased().utf8
-        for entry in entries where nameMatches(entry, lowered) { return bytes(entry.value) }
+        for entry in entries where nameMatches(entry, name) { return bytes(entry.value) }
         return nil
     }
 
@@ -162,5 +156,29 @@ extension HTTPRequest {
         self.init(
             method: method, target: target, headers: HTTPFields(storage: storage[...], entries: entries),
             body: body[...])
+    }
+}
+
+/// ASCII-only byte comparisons for protocol tokens (field names, schemes, media types), which
+/// are case-insensitive (RFC 9110 §5.1, §8.3.1, §11.1) and need no Unicode case mapping.
+public enum ASCII {
+    @inline(__always) public static func lowercased(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
+
+    public static func equalsIgnoringCase(_ bytes: ArraySlice<UInt8>, _ other: String.UTF8View) -> Bool {
+        guard bytes.count == other.count else { return false }
+        var index = bytes.startIndex
+        for b in other {
+            guard lowercased(bytes[index]) == lowercased(b) else { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// The bytes without leading and trailing spaces and tabs (OWS, RFC 9110 §5.6.3).
+    public static func trimmingWhitespace(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var start = bytes.startIndex, end = bytes.endIndex
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        return bytes[start..<end]
     }
 }

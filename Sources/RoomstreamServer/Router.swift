@@ -3,12 +3,17 @@ import RoomstreamHTTP
 /// A request matched to a route: the decoded path parameters and query.
 public struct RoutedRequest: Sendable {
     public let http: HTTPRequest
-    /// The path, percent-decoded per segment, e.g. `/v1/rooms/a b`.
-    public let path: String
-    public let pathParameters: [String: String]
+    /// The path segments, each percent-decoded.
+    public let segments: [String]
+    /// The route's `{name}` parameters in pattern order (a route has a few: a linear search
+    /// beats hashing).
+    public let pathParameters: [(name: String, value: String)]
     public let query: QueryParameters
 
-    public func parameter(_ name: String) -> String { pathParameters[name] ?? "" }
+    /// The path, percent-decoded per segment, e.g. `/v1/rooms/a b`.
+    public var path: String { "/" + segments.joined(separator: "/") }
+
+    public func parameter(_ name: String) -> String { pathParameters.first { $0.name == name }?.value ?? "" }
 }
 
 /// `application/x-www-form-urlencoded` query parameters, in order.
@@ -25,8 +30,10 @@ public struct QueryParameters: Sendable, Equatable {
     /// Parses `a=1&b=x%20y`; `+` is a space. Throws `APIError` (400) on bad percent-encoding.
     public static func parse(_ query: Substring) throws(APIError) -> QueryParameters {
         var pairs: [(String, String)] = []
-        for part in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        // A request-target is ASCII (RFC 9112 §3.2), so splitting on bytes is exact.
+        for partBytes in query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let part = Substring(partBytes)
+            let pieces = partBytes.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false).map(Substring.init)
             guard let name = PercentDecoding.decode(pieces[0], plusIsSpace: true),
                   let value = PercentDecoding.decode(pieces.count > 1 ? pieces[1] : "", plusIsSpace: true)
             else { throw .badRequest("invalid_query", "query parameter '\(part)' has invalid percent-encoding") }
@@ -127,10 +134,12 @@ public struct Router: Sendable {
             return HTTPResponse(status: .noContent, headers: [HTTPHeaderField("Allow", allMethods.map(\.rawValue).joined(separator: ", "))])
         }
         let (rawPath, rawQuery) = Self.splitTarget(request.target)
-        let rawSegments = rawPath.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        // Split on bytes: "/" is ASCII, and Character-level splitting costs grapheme breaking.
+        let rawSegments = rawPath.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
         var segments: [String] = []
         segments.reserveCapacity(rawSegments.count)
-        for raw in rawSegments {
+        for rawBytes in rawSegments {
+            let raw = Substring(rawBytes)
             guard let decoded = PercentDecoding.decode(raw) else {
                 throw APIError.badRequest("invalid_path", "path segment '\(raw)' has invalid percent-encoding")
             }
@@ -138,7 +147,7 @@ public struct Router: Sendable {
         }
 
         var allowed: [HTTPMethod] = []
-        var match: (Route, [String: String])?
+        var match: (Route, [(name: String, value: String)])?
         for route in routes {
             guard let parameters = Self.match(route.segments, segments) else { continue }
             if !allowed.contains(route.method) { allowed.append(route.method) }
@@ -158,7 +167,7 @@ public struct Router: Sendable {
             throw APIError.methodNotAllowed(request.method, allow: allowed)
         }
         let routed = RoutedRequest(
-            http: request, path: "/" + segments.joined(separator: "/"), pathParameters: parameters,
+            http: request, segments: segments, pathParameters: parameters,
             query: try QueryParameters.parse(rawQuery))
         return try route.handler(routed)
     }
@@ -166,26 +175,26 @@ public struct Router: Sendable {
     /// Splits a request-target into path and query; absolute-form keeps only its path (RFC 9112 §3.2.2).
     static func splitTarget(_ target: String) -> (path: Substring, query: Substring) {
         var rest = Substring(target)
-        if !rest.hasPrefix("/"), let schemeEnd = rest.range(of: "://") {
+        if rest.utf8.first != UInt8(ascii: "/"), let schemeEnd = rest.range(of: "://") {
             rest = rest[schemeEnd.upperBound...]
-            rest = rest.firstIndex(where: { $0 == "/" || $0 == "?" }).map { rest[$0...] } ?? ""
-            if !rest.hasPrefix("/") { rest = "/" + rest }
+            rest = rest.utf8.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }).map { rest[$0...] } ?? ""
+            if rest.utf8.first != UInt8(ascii: "/") { rest = "/" + rest }
         }
-        if let question = rest.firstIndex(of: "?") {
-            return (rest[..<question], rest[rest.index(after: question)...])
+        if let question = rest.utf8.firstIndex(of: UInt8(ascii: "?")) {
+            return (rest[..<question], rest[rest.utf8.index(after: question)...])
         }
         return (rest, "")
     }
 
-    static func match(_ pattern: [Segment], _ segments: [String]) -> [String: String]? {
+    static func match(_ pattern: [Segment], _ segments: [String]) -> [(name: String, value: String)]? {
         guard pattern.count == segments.count else { return nil }
-        var parameters: [String: String] = [:]
+        var parameters: [(name: String, value: String)] = []
         for (expected, actual) in zip(pattern, segments) {
             switch expected {
             case .literal(let literal): if literal != actual { return nil }
             case .parameter(let name):
                 if actual.isEmpty { return nil }
-                parameters[name] = actual
+                parameters.append((name, actual))
             }
         }
         return parameters

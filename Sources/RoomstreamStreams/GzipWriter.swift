@@ -17,15 +17,17 @@ public final class GzipCompressor {
         }
     }
 
+    /// Compressed output, reused across calls (zeroing 64 KiB per call cost more than deflate
+    /// on small inputs).
+    private var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+
     /// Compresses `input`; `finish` ends the stream. Returns the compressed bytes produced.
     public func compress(_ input: [UInt8], finish: Bool = false) throws(StreamError) -> [UInt8] {
-        var source = input
         var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         var status: Int32 = Z_OK
-        // SAFETY: zlib reads `source` and writes `chunk` only during deflate, within the counts given.
-        source.withUnsafeMutableBufferPointer { sourceBuffer in
-            stream.pointee.next_in = sourceBuffer.baseAddress
+        // SAFETY: zlib reads `input` and writes `chunk` only during deflate, within the counts given.
+        input.withUnsafeBufferPointer { sourceBuffer in
+            stream.pointee.next_in = UnsafeMutablePointer(mutating: sourceBuffer.baseAddress)
             stream.pointee.avail_in = uInt(sourceBuffer.count)
             repeat {
                 let produced = chunk.withUnsafeMutableBufferPointer { chunkBuffer -> Int in
