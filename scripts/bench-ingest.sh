@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # make bench (ingest part):
 #  1. roomstream-bench: decode+apply µs per real Chrome sample vs JSONDecoder on the same bodies,
-#     and resident memory per live peer with 10,000 peers.
+#     the write-ahead log's record size and replay speed, sealing 100,000 journaled rooms, and
+#     resident memory per live peer with 10,000 peers.
 #  2. wrk with keep-alive posting rotating consecutive real Chrome samples (../shared/bench:
 #     alice-samples.ndjson, ~11.5 KB each, counters increasing, seq advancing; 16 rooms × 2
-#     peers) to the ingest endpoint, next to GET /healthz in the same
-#     run: req/s, server CPU-µs and context switches per request, p99 latency, and the ratio;
-#  3. the same ingest load with the write-ahead log off and with the default policy (fsync);
+#     peers) to the ingest endpoint: roomstream with the write-ahead log off and with the
+#     default policy (fsync), nginx reading the same bodies and answering 202, and GET /healthz
+#     in the same run: req/s, server CPU-µs and context switches per request, p50 and p99;
+#  3. latency at half of the saturation rate (fsync): the same load paced to about half of the
+#     saturated req/s measured just before (scripts/bench-paced.lua), goal p99 < 5 ms;
 #  4. ../shared/bench/compare-ingest.sh: the same load on roomstream and on a Hummingbird 2 +
 #     JSONDecoder server, each alone on CPU 0 with wrk on CPU 1 (BENCH_COMPARE=0 skips it).
 set -euo pipefail
@@ -25,7 +28,8 @@ echo "== decode + apply (roomstream-bench) =="
 
 work=$(mktemp -d)
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; rm -rf "$work"; }
+master=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; [ -n "$master" ] && kill "$master" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 start_server() { # log_policy
@@ -47,32 +51,75 @@ measure() { # name, wrk args...
   local name=$1; shift
   local before after out requests rps sw_before sw_after
   before=$(cpu_ticks); sw_before=$(switches)
-  out=$(SAMPLES="$SAMPLES" ROOMS=16 KEY=bench-ingest-key-0001 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@")
+  out=$(SAMPLES="$SAMPLES" ROOMS=16 KEY=bench-ingest-key-0001 INGEST_LUA="$LOAD" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@")
   after=$(cpu_ticks); sw_after=$(switches)
   requests=$(echo "$out" | awk '/requests in/ {print $1}')
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  local p99; p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  local p50 p99; p50=$(echo "$out" | awk '$1 == "50%" {print $2}'); p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
   local cpu; cpu=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$requests" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
   local cs; cs=$(awk -v a="$sw_before" -v b="$sw_after" -v n="$requests" 'BEGIN { printf "%.2f", (b - a) / n }')
-  printf '%-16s %10s req/s  %9s requests  %8s server CPU-us/request  %6s ctx switches/request  p99 %8s  %s\n' "$name" "$rps" "$requests" "$cpu" "$cs" "$p99" "$(echo "$out" | grep -E 'Non-2xx|Socket errors' | tr '\n' ' ')"
-  eval "${name}_rps=$rps; ${name}_cpu=$cpu"
+  printf '%-17s %10s req/s  %8s server CPU-us/request  %5s ctx switches/request  p50 %8s  p99 %8s  %s\n' "$name" "$rps" "$cpu" "$cs" "$p50" "$p99" "$(echo "$out" | grep -E 'Non-2xx|Socket errors' | tr '\n' ' ')"
+  eval "${name}_rps=$rps; ${name}_cpu=$cpu; ${name}_p99=$p99"
 }
 # One wrk thread, and a fresh server (empty data directory) for each ingest run, no warm-up:
 # ingest.lua's seq counters start at 1 in every wrk thread and run, and a seq posted twice is
 # a duplicate (less work), which would flatter the figures.
-echo "== ingest over HTTP (wrk -t1 -c$CONNECTIONS -d${DURATION}s, keep-alive; write-ahead log off, then fsync, the default) =="
+echo "== ingest over HTTP (wrk -t1 -c$CONNECTIONS -d${DURATION}s, keep-alive; $(nproc) cores shared by wrk and the server) =="
 start_server off
 measure healthz "http://127.0.0.1:$PORT/healthz"
 measure ingest_log_off -s "$LOAD" "http://127.0.0.1:$PORT"
 start_server fsync
 measure ingest_log_fsync -s "$LOAD" "http://127.0.0.1:$PORT"
-awk -v a="$ingest_log_fsync_rps" -v b="$healthz_rps" -v c="$ingest_log_fsync_cpu" -v d="$healthz_cpu" 'BEGIN {
-  printf "ratio ingest (fsync)/healthz: throughput %.3fx, CPU per request %.1fx\n", a / b, c / d }'
+
+# Latency at half of the saturation rate just measured: each connection pauses so that the
+# connections together offer about half of it.
+half=$(awk -v r="$ingest_log_fsync_rps" 'BEGIN { printf "%d", r / 2 }')
+delay_ms=$(awk -v c="$CONNECTIONS" -v r="$half" 'BEGIN { d = c * 1000 / r - 0.5; printf "%d", (d < 1 ? 1 : d + 0.5) }')
+start_server fsync
+DELAY_MS=$delay_ms measure ingest_half_load -s scripts/bench-paced.lua "http://127.0.0.1:$PORT"
+echo "  (aimed at $half req/s: $CONNECTIONS connections, each pausing a random 0-$((2 * delay_ms)) ms before a request)"
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+
+# nginx, one worker, reading the same bodies and answering 202: the floor for HTTP on this
+# machine (its CPU per request is what receiving 11.5 KB and answering costs the kernel and a
+# minimal server).
+mkdir -p "$work/nginx"
+cat > "$work/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  client_max_body_size 1m;
+  client_body_buffer_size 1m;
+  client_body_temp_path $work/nginx/body; proxy_temp_path $work/nginx/proxy; fastcgi_temp_path $work/nginx/fcgi; uwsgi_temp_path $work/nginx/uwsgi; scgi_temp_path $work/nginx/scgi;
+  server {
+    listen 127.0.0.1:$PORT;
+    location = /healthz { default_type application/json; return 200 '{"status":"ok"}'; }
+    location /v1/ { default_type application/json; return 202 '{"accepted":1,"duplicates":0,"late":0}'; }
+  }
+}
+NGINX
+nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+master=$!
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+pid=$(pgrep -P "$master" | head -1)
+measure nginx_ingest -s "$LOAD" "http://127.0.0.1:$PORT"
+kill "$master"; wait "$master" 2>/dev/null || true; pid=""; master=""
+
 awk -v a="$ingest_log_fsync_rps" -v b="$ingest_log_off_rps" -v c="$ingest_log_fsync_cpu" -v d="$ingest_log_off_cpu" 'BEGIN {
   printf "ratio log fsync/off: throughput %.3fx, CPU per request %.2fx\n", a / b, c / d }'
+awk -v a="$ingest_log_off_cpu" -v b="$nginx_ingest_cpu" 'BEGIN {
+  printf "ratio roomstream (log off)/nginx, CPU per ingest request: %.2fx\n", a / b }'
+awk -v c="$ingest_log_off_cpu" 'BEGIN { printf "goal: <= 35 us server CPU per ingest request: %s (%.1f us, log off)\n", (c <= 35 ? "met" : "NOT met"), c }'
+awk -v p="$ingest_half_load_p99" 'BEGIN {
+  v = p + 0; if (p ~ /us$/) v /= 1000; else if (p ~ /ms$/) v += 0; else if (p ~ /s$/) v *= 1000
+  printf "goal: p99 < 5 ms at half of saturation: %s (%s)\n", (v < 5 ? "met" : "NOT met"), p }'
 
 if [ "${BENCH_COMPARE:-1}" != 0 ]; then
-  echo "== against Hummingbird 2 + JSONDecoder (../shared/bench/compare-ingest.sh; each server alone on CPU 0, wrk on CPU 1) =="
-  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+  echo "== against Hummingbird 2 + JSONDecoder (../shared/bench/compare-ingest.sh; each server alone on CPU 0, wrk on CPU 1; roomstream on its default, the write-ahead log with fsync) =="
   bash "$SHARED/bench/compare-ingest.sh" .build/release/roomstream "${BENCH_ROUNDS:-2}"
 fi
