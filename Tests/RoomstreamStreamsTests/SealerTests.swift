@@ -48,6 +48,39 @@ struct SealerTests {
         #expect(!FileManager.default.fileExists(atPath: "\(spool)/\(sealed.spoolName).tmp"))
     }
 
+    /// Several 1 MiB batches through the output queue: every record in order, the digest of
+    /// the stored bytes (Python's hashlib), and a record that cannot be read fails the seal
+    /// and leaves no file behind.
+    @Test(arguments: [StreamCompression.none, .gzip])
+    func recordsSpanningSeveralBatches(_ compression: StreamCompression) throws {
+        let spool = Self.temporaryDirectory()
+        let filler = String(repeating: "x", count: 1000)
+        let count = 5000  // about 5 MB: five batches
+        let definition = StreamDefinition(id: "big", compression: compression, destination: .directory(path: "unused"))
+        let window = StreamWindow(start: 0, end: 60_000)
+        let sealed = try Sealer.seal(recordCount: count, record: { index throws(StreamError) in Array("{\"i\":\(index),\"f\":\"\(filler)\"}".utf8) },
+                                     window: window, definition: definition, spoolDirectory: spool, now: 0)
+        let path = "\(spool)/\(sealed.spoolName)"
+        let stored = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(stored.count == sealed.bytes)
+        let python = try ChildProcess("/usr/bin/env", ["python3", "-c", "import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())", path])
+        #expect(python.wait() == 0)
+        #expect(sealed.sha256 == python.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        let json = compression == .gzip ? Data(try Gzip.decompress(Array(stored), maxOutputBytes: 1 << 26)) : stored
+        let array = try #require(try JSONSerialization.jsonObject(with: json) as? [[String: Any]])
+        #expect(array.count == count)
+        #expect(array.enumerated().allSatisfy { $0.element["i"] as? Int == $0.offset })
+
+        let failing = StreamDefinition(id: "failing", compression: compression, destination: .directory(path: "unused"))
+        #expect(throws: StreamError.io(operation: "read", path: "room 3000", errno: EIO)) {
+            _ = try Sealer.seal(recordCount: count, record: { index throws(StreamError) in
+                if index == 3000 { throw .io(operation: "read", path: "room 3000", errno: EIO) }
+                return Array("{\"i\":\(index),\"f\":\"\(filler)\"}".utf8)
+            }, window: window, definition: failing, spoolDirectory: spool, now: 0)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool) == [sealed.spoolName])
+    }
+
     @Test func emptyWindowGivesAnEmptyArray() throws {
         let window = StreamWindow.containing(Self.t0, intervalMinutes: 5)
         let spool = Self.temporaryDirectory()
