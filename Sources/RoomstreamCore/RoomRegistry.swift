@@ -79,51 +79,28 @@ public struct IngestOutcome: Sendable, Equatable {
     }
 }
 
-/// All rooms, live and recently ended. Thread-safe: every method takes one lock for the
-/// (short) apply; decoding happens before, outside the lock.
+/// All rooms, live and recently ended. Thread-safe: live rooms are sharded by room id, each
+/// shard behind its own lock held for the (short) apply, so requests for different rooms on
+/// different event loops do not wait for each other; decoding happens before, outside any
+/// lock. The global bounds (live rooms, peers, bytes) are checked against totals the shards
+/// add to, so requests applied at the same instant on different loops can pass a bound by one
+/// room or peer each. Locking and log order: `RoomRegistry+Shards.swift`.
 public final class RoomRegistry: Sendable {
     public let configuration: RoomRegistryConfiguration
-    /// Every change is appended here, under the lock, in apply order (nil: no log).
+    /// Every change is appended here, in apply order per room and in the ended state's order
+    /// (nil: no log).
     public let log: (any RegistryLog)?
 
-    struct State: Sendable {
-        var live: [String: Room] = [:]
-        var endedByID: [String: [Room]] = [:]
-        /// (id, instance) of ended rooms, oldest first, for eviction.
-        var endedOrder: [(id: String, instance: Int)] = []
-        var endedOrderStart = 0
-        var endedCount = 0
-        var nextInstance = 1
-        var droppedEndedRooms = 0
-        /// Rooms ended since the last `takeNewlyEnded()` (the data streams journal them).
-        var newlyEnded: [Room] = []
-        /// Peers in live rooms.
-        var livePeers = 0
-        /// Sum of the live rooms' `accountedBytes`.
-        var liveRoomBytes = 0
-        /// When each live room may next lose a peer to the timeout, earliest first: `expire`
-        /// visits only rooms whose deadline passed, never every live room. One entry per live
-        /// room (`Room.expiryScheduled`); an entry may be early (the peers were heard from
-        /// since), then the room is scheduled again; entries of rooms that ended are skipped.
-        var expiry = Heap<ExpiryEntry>()
-        /// Rooms `expire` looked at in its last call (tests check it is not every room).
-        var lastExpiryVisits = 0
-        var droppedUnjournaledRooms = 0
-    }
-
-    struct ExpiryEntry: Comparable, Sendable {
-        var deadline: Double
-        var roomID: String
-        var instance: Int
-        static func < (a: ExpiryEntry, b: ExpiryEntry) -> Bool { a.deadline < b.deadline }
-        static func == (a: ExpiryEntry, b: ExpiryEntry) -> Bool { a.deadline == b.deadline && a.roomID == b.roomID && a.instance == b.instance }
-    }
-
-    let state = Locked(State())
+    let shards: [Locked<Shard>]
+    let ended = Locked(Ended())
+    let totalLiveRooms = Atomic<Int>(0)
+    let totalLivePeers = Atomic<Int>(0)
+    let totalLiveStateBytes = Atomic<Int>(0)
 
     public init(configuration: RoomRegistryConfiguration = RoomRegistryConfiguration(), log: (any RegistryLog)? = nil) {
         self.configuration = configuration
         self.log = log
+        shards = Self.makeShards(firstInstance: 1)
     }
 
     /// A registry continuing from a checkpoint: live rooms (every accumulator), ended rooms
@@ -131,246 +108,165 @@ public final class RoomRegistry: Sendable {
     public init(configuration: RoomRegistryConfiguration = RoomRegistryConfiguration(), restoring snapshot: RegistrySnapshot, log: (any RegistryLog)? = nil) {
         self.configuration = configuration
         self.log = log
-        state.withLock { state in
-            for var room in snapshot.live {
-                room.expiryScheduled = false
-                room.accountedBytes = room.heapBytes
-                state.liveRoomBytes += room.accountedBytes
-                state.live[room.id] = room
-                state.livePeers += room.peerCount
+        shards = Self.makeShards(firstInstance: max(snapshot.nextInstance, 1))
+        let timeout = configuration.peerTimeoutSeconds * 1000
+        for var room in snapshot.live {
+            room.expiryScheduled = false
+            room.accountedBytes = room.heapBytes
+            shards[Self.shardIndex(room.id)].withLock { shard in
+                let before = Self.counts(shard)
+                shard.liveRoomBytes += room.accountedBytes
+                shard.livePeers += room.peerCount
+                shard.live[room.id] = room
+                // Every live room gets an expiry entry from its peers' last arrivals.
+                if let earliest = room.earliestPresentArrival { Self.schedule(room.id, deadline: earliest + timeout, in: &shard) }
+                account(before, shard)
             }
+        }
+        ended.withLock { ended in
             for room in snapshot.ended {
-                state.endedByID[room.id, default: []].append(room)
-                state.endedOrder.append((room.id, room.instance))
-                state.endedCount += 1
+                ended.endedByID[room.id, default: []].append(room)
+                ended.endedOrder.append((room.id, room.instance))
+                ended.endedCount += 1
             }
-            state.newlyEnded = snapshot.newlyEnded
-            state.nextInstance = max(snapshot.nextInstance, 1)
-            state.droppedEndedRooms = snapshot.droppedEndedRooms
-            state.droppedUnjournaledRooms = snapshot.droppedUnjournaledRooms
-            // Every live room gets an expiry entry from its peers' last arrivals.
-            let timeout = configuration.peerTimeoutSeconds * 1000
-            for (id, room) in state.live {
-                if let earliest = room.earliestPresentArrival { schedule(id, deadline: earliest + timeout, in: &state) }
-            }
+            ended.newlyEnded = snapshot.newlyEnded
+            ended.droppedEndedRooms = snapshot.droppedEndedRooms
+            ended.droppedUnjournaledRooms = snapshot.droppedUnjournaledRooms
         }
     }
 
-    /// The whole state as a value, for a checkpoint. The lock is held only to copy the state
+    /// The whole state as a value, for a checkpoint. Every lock is held only to copy the state
     /// (copy-on-write buffers: a few reference counts); the rooms are gathered from the copy
-    /// after the lock is released.
+    /// after the locks are released.
     public func snapshot() -> RegistrySnapshot {
-        // The LSN is read under the registry's lock, where every record is appended: the copy
-        // holds exactly the records up to it.
-        let (copy, position) = state.withLock { ($0, log?.lastAppended) }
-        let ended = copy.endedOrder[copy.endedOrderStart...].compactMap { entry in
-            copy.endedByID[entry.id]?.first { $0.instance == entry.instance }
+        // The LSN is read with every lock held, and every record is appended under one of
+        // them: the copy holds exactly the records up to it.
+        let (copies, endedCopy, position) = withEverything { shards, ended in (shards, ended, log?.lastAppended) }
+        let endedRooms = endedCopy.endedOrder[endedCopy.endedOrderStart...].compactMap { entry in
+            endedCopy.endedByID[entry.id]?.first { $0.instance == entry.instance }
         }
-        return RegistrySnapshot(live: Array(copy.live.values), ended: ended, newlyEnded: copy.newlyEnded, nextInstance: copy.nextInstance,
-                                droppedEndedRooms: copy.droppedEndedRooms, droppedUnjournaledRooms: copy.droppedUnjournaledRooms, logPosition: position)
+        // Restoring hands shard i `nextInstance + i` onwards: the largest next number leaves
+        // room for every instance handed out.
+        let nextInstance = copies.map(\.nextInstance).max() ?? 1
+        return RegistrySnapshot(live: copies.flatMap(\.live.values), ended: endedRooms, newlyEnded: endedCopy.newlyEnded, nextInstance: nextInstance,
+                                droppedEndedRooms: endedCopy.droppedEndedRooms, droppedUnjournaledRooms: endedCopy.droppedUnjournaledRooms, logPosition: position)
     }
 
     /// Applies a validated request for `peerID` in `roomID` that arrived at service time `arrival` (epoch ms).
     public func ingest(roomID: String, peerID: String, batch: IngestBatch, arrival: Double, userAgent: String?) throws(RoomError) -> IngestOutcome {
         // Encoded before the lock; appended under it only when the request was applied.
         let record = log.map { _ in RegistryLogRecord.ingest(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent).encoded() }
-        return try state.withLock { state throws(RoomError) -> IngestOutcome in
-            var outcome = try applyIngest(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent, in: &state)
-            if let log, let record { outcome.logPosition = log.append(record) }
-            return outcome
+        return try shards[Self.shardIndex(roomID)].withLock { shard throws(RoomError) -> IngestOutcome in
+            try ingestLocked(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent, in: &shard, enforceBounds: true, record: record)
         }
+    }
+
+    /// Under the room's shard lock: applies, then remembers the room if it ended and appends
+    /// the record, both under the ended state's lock when the ended state was involved.
+    private func ingestLocked(roomID: String, peerID: String, batch: IngestBatch, arrival: Double, userAgent: String?,
+                              in shard: inout Shard, enforceBounds: Bool, record: [UInt8]?) throws(RoomError) -> IngestOutcome {
+        let before = Self.counts(shard)
+        defer { account(before, shard) }
+        if shard.live[roomID] == nil {
+            // Which instance of the room ended last decides which items are late: the ended
+            // state stays locked until the record is appended.
+            return try ended.withLock { ended throws(RoomError) -> IngestOutcome in
+                let (outcome, endedRoom) = try applyIngest(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent,
+                                                           previous: ended.endedByID[roomID]?.last, in: &shard, enforceBounds: enforceBounds)
+                if let endedRoom { Self.remember(endedRoom, in: &ended, limit: configuration.maxEndedRooms) }
+                return appended(record, outcome)
+            }
+        }
+        let (outcome, endedRoom) = try applyIngest(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent,
+                                                   previous: nil, in: &shard, enforceBounds: enforceBounds)
+        return finish(outcome, endedRoom: endedRoom, record: record)
+    }
+
+    /// Remembers a room that ended and appends the record under the ended state's lock (so
+    /// the log orders it with every other change there), or just appends.
+    private func finish(_ outcome: IngestOutcome, endedRoom: Room?, record: [UInt8]?) -> IngestOutcome {
+        guard let endedRoom else { return appended(record, outcome) }
+        return ended.withLock { ended in
+            Self.remember(endedRoom, in: &ended, limit: configuration.maxEndedRooms)
+            return appended(record, outcome)
+        }
+    }
+
+    private func appended(_ record: [UInt8]?, _ outcome: IngestOutcome) -> IngestOutcome {
+        guard let log, let record else { return outcome }
+        var outcome = outcome
+        outcome.logPosition = log.append(record)
+        return outcome
     }
 
     /// Applies a record read back from the write-ahead log (after a restart), without logging
-    /// it again. A record the live registry refused is never logged, so none fails here; the
-    /// refusal a changed configuration could cause is returned.
+    /// it again. The global bounds are not applied: the live registry already admitted what it
+    /// logged (and refused what it did not log), so everything acknowledged comes back. A
+    /// per-room refusal is returned (none happens unless the configuration changed).
     @discardableResult
     public func replay(_ record: RegistryLogRecord) -> RoomError? {
-        state.withLock { state -> RoomError? in
-            switch record {
-            case .ingest(let roomID, let peerID, let batch, let arrival, let userAgent):
-                do throws(RoomError) { _ = try applyIngest(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent, in: &state) } catch { return error }
-            case .leave(let roomID, let peerID, let arrival):
-                _ = applyLeave(roomID: roomID, peerID: peerID, arrival: arrival, in: &state)
-            case .expire(let now):
-                _ = applyExpire(now: now, in: &state)
-            case .release(let time):
-                _ = applyRelease(endedBefore: time, in: &state)
+        switch record {
+        case .ingest(let roomID, let peerID, let batch, let arrival, let userAgent):
+            do throws(RoomError) {
+                _ = try shards[Self.shardIndex(roomID)].withLock { shard throws(RoomError) -> IngestOutcome in
+                    try ingestLocked(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent, in: &shard, enforceBounds: false, record: nil)
+                }
+            } catch {
+                return error
             }
-            return nil
+        case .leave(let roomID, let peerID, let arrival):
+            _ = leave(roomID: roomID, peerID: peerID, arrival: arrival, record: nil)
+        case .expire(let now):
+            _ = expire(now: now, logging: false)
+        case .release(let time):
+            ended.withLock { ended in _ = Self.applyRelease(endedBefore: time, in: &ended) }
         }
-    }
-
-    private func applyIngest(roomID: String, peerID: String, batch: IngestBatch, arrival: Double, userAgent: String?, in state: inout State) throws(RoomError) -> IngestOutcome {
-        var outcome = IngestOutcome()
-        var batch = batch
-        if state.live[roomID] == nil, let previous = state.endedByID[roomID]?.last, let end = previous.endTime {
-            // The room ended: items timed before its end are late; the rest start a new room.
-            let offset = previous.peer(peerID)?.clockOffsetMilliseconds ?? batch.latestTimestamp.map { arrival - $0 } ?? 0
-            let before = batch.events.count + batch.samples.count
-            batch.events.removeAll { $0.ts + offset <= end }
-            batch.samples.removeAll { $0.ts + offset <= end }
-            outcome.late = before - batch.events.count - batch.samples.count
-            if batch.events.isEmpty && batch.samples.isEmpty && outcome.late > 0 { return outcome }
-        }
-        if state.live[roomID] == nil {
-            guard state.live.count < configuration.maxLiveRooms else { throw .tooManyRooms(limit: configuration.maxLiveRooms) }
-            state.live[roomID] = Room(id: roomID, instance: state.nextInstance)
-            state.nextInstance += 1
-        }
-        // Rooms are mutated in place through the dictionary (optional chaining), never
-        // copied out and written back: a copy would duplicate every peer's arrays.
-        if !batch.keys.isEmpty {
-            let usage = (state.live[roomID]?.peer(peerID) ?? Peer(id: peerID)).keyUsage(after: batch)
-            guard usage.count <= Peer.maxKeys, usage.bytes <= configuration.maxKeyBytesPerPeer else {
-                if state.live[roomID]?.peerCount == 0 { state.live[roomID] = nil }
-                throw .keysOverBudget(keys: usage.count, bytes: usage.bytes, maxKeys: Peer.maxKeys, maxBytes: configuration.maxKeyBytesPerPeer)
-            }
-        }
-        let existing = state.live[roomID]?.peer(peerID)
-        if existing == nil {
-            let full = (state.live[roomID]?.peerCount ?? 0) >= configuration.maxPeersPerRoom
-            let overState = Self.liveStateBytes(state) >= configuration.maxLiveStateBytes
-            if full || state.livePeers >= configuration.maxLivePeers || overState {
-                if state.live[roomID]?.peerCount == 0 { state.live[roomID] = nil }
-                if full { throw .roomFull(limit: configuration.maxPeersPerRoom) }
-                throw overState ? .liveStateFull(limitBytes: configuration.maxLiveStateBytes) : .tooManyPeers(limit: configuration.maxLivePeers)
-            }
-        }
-        let peersBefore = state.live[roomID]?.peerCount ?? 0
-        let bytesBefore = (state.live[roomID]?.ownHeapBytes ?? 0) + (existing?.heapBytes ?? 0)
-        let result = state.live[roomID]?.withPeer(peerID, create: true) { $0.apply(batch, arrival: arrival, defaultUserAgent: userAgent) } ?? nil
-        state.livePeers += (state.live[roomID]?.peerCount ?? 0) - peersBefore
-        // Only this peer and the room's own storage changed: O(one peer), not O(room).
-        let bytesAfter = (state.live[roomID]?.ownHeapBytes ?? 0) + (state.live[roomID]?.peer(peerID)?.heapBytes ?? 0)
-        state.live[roomID]?.accountedBytes += bytesAfter - bytesBefore
-        state.liveRoomBytes += bytesAfter - bytesBefore
-        outcome.accepted = result?.accepted ?? 0
-        outcome.duplicates = result?.duplicates ?? 0
-        if state.live[roomID]?.orderedPeers.allSatisfy({ $0.firstActivity == nil }) == true {
-            // Nothing timed arrived (no events, no samples): do not open an empty room.
-            state.livePeers -= state.live[roomID]?.peerCount ?? 0
-            state.liveRoomBytes -= state.live[roomID]?.accountedBytes ?? 0
-            state.live[roomID] = nil
-            return outcome
-        }
-        schedule(roomID, deadline: arrival + configuration.peerTimeoutSeconds * 1000, in: &state)
-        endIfEmpty(roomID, in: &state)
-        return outcome
+        return nil
     }
 
     /// `POST …/leave`: the same as a `leave` event sent at `arrival`. No effect (0 accepted)
     /// when the peer is not in a live room.
     public func leave(roomID: String, peerID: String, arrival: Double) -> IngestOutcome {
         let record = log.map { _ in RegistryLogRecord.leave(roomID: roomID, peerID: peerID, arrival: arrival).encoded() }
-        return state.withLock { state in
-            guard var outcome = applyLeave(roomID: roomID, peerID: peerID, arrival: arrival, in: &state) else {
+        return leave(roomID: roomID, peerID: peerID, arrival: arrival, record: record)
+    }
+
+    private func leave(roomID: String, peerID: String, arrival: Double, record: [UInt8]?) -> IngestOutcome {
+        shards[Self.shardIndex(roomID)].withLock { shard in
+            let before = Self.counts(shard)
+            defer { account(before, shard) }
+            guard let result = Self.applyLeave(roomID: roomID, peerID: peerID, arrival: arrival, in: &shard) else {
                 // Nothing changed; a 2xx still waits for whatever was logged before it.
                 return IngestOutcome(logPosition: log?.lastAppended)
             }
-            if let log, let record { outcome.logPosition = log.append(record) }
-            return outcome
+            return finish(result.outcome, endedRoom: result.endedRoom, record: record)
         }
-    }
-
-    /// nil when the peer is not in a live room (nothing to log).
-    private func applyLeave(roomID: String, peerID: String, arrival: Double, in state: inout State) -> IngestOutcome? {
-        guard let peer = state.live[roomID]?.peer(peerID) else { return nil }
-        var batch = IngestBatch()
-        batch.events = [IngestBatch.Event(ts: arrival - (peer.clockOffsetMilliseconds ?? 0), kind: .leave)]
-        let result = state.live[roomID]?.withPeer(peerID, create: false) { $0.apply(batch, arrival: arrival, defaultUserAgent: nil) } ?? nil
-        endIfEmpty(roomID, in: &state)
-        return IngestOutcome(accepted: result?.accepted ?? 0, duplicates: 0, late: 0)
-    }
-
-    /// Gives a live room an expiry entry unless it has one. Every present peer was heard from
-    /// at or after the deadline's arrival − timeout, so the entry is never late.
-    private func schedule(_ roomID: String, deadline: Double, in state: inout State) {
-        guard let room = state.live[roomID], !room.expiryScheduled else { return }
-        state.live[roomID]?.expiryScheduled = true
-        state.expiry.insert(ExpiryEntry(deadline: deadline, roomID: roomID, instance: room.instance))
     }
 
     /// Peers silent for the peer timeout leave; rooms left empty end. Returns the rooms that
-    /// ended. Visits only the rooms whose expiry deadline passed (a heap keyed by deadline),
-    /// so the lock is held for work proportional to what expires, not to every live peer.
+    /// ended. Visits only the rooms whose expiry deadline passed (a heap per shard keyed by
+    /// deadline), so the locks are held for work proportional to what expires, not to every
+    /// live peer.
     @discardableResult
-    public func expire(now: Double) -> [Room] {
-        state.withLock { state in
-            let ended = applyExpire(now: now, in: &state)
+    public func expire(now: Double) -> [Room] { expire(now: now, logging: true) }
+
+    private func expire(now: Double, logging: Bool) -> [Room] {
+        withEverything { shards, ended in
+            let before = shards.map(Self.counts)
+            let endedRooms = applyExpire(now: now, shards: &shards, ended: &ended)
+            for (index, counts) in before.enumerated() { account(counts, shards[index]) }
             // A pass that looked at no room changed nothing: not worth a record.
-            if state.lastExpiryVisits > 0, let log { _ = log.append(RegistryLogRecord.expire(now: now).encoded()) }
-            return ended
+            if logging, ended.lastExpiryVisits > 0, let log { _ = log.append(RegistryLogRecord.expire(now: now).encoded()) }
+            return endedRooms
         }
     }
 
-    private func applyExpire(now: Double, in state: inout State) -> [Room] {
-        let timeout = configuration.peerTimeoutSeconds * 1000
-        let cutoff = now - timeout
-        var ended: [Room] = []
-        var visits = 0
-        while let entry = state.expiry.min, entry.deadline <= now {
-            state.expiry.removeMin()
-            guard let room = state.live[entry.roomID], room.instance == entry.instance else { continue }  // ended since
-            visits += 1
-            state.live[entry.roomID]?.expiryScheduled = false
-            state.live[entry.roomID]?.expirePeers(silentSince: cutoff)
-            if state.live[entry.roomID]?.endIfEmpty() == true, let room = state.live.removeValue(forKey: entry.roomID) {
-                state.livePeers -= room.peerCount
-                state.liveRoomBytes -= room.accountedBytes
-                ended.append(room)
-            } else if let earliest = state.live[entry.roomID]?.earliestPresentArrival {
-                schedule(entry.roomID, deadline: earliest + timeout, in: &state)
-            }
-        }
-        state.lastExpiryVisits = visits
-        for room in ended.sorted(by: { ($0.endTime ?? 0) < ($1.endTime ?? 0) }) {
-            Self.remember(room, in: &state, limit: configuration.maxEndedRooms)
-        }
-        return ended
-    }
-
-    /// Peers in live rooms, and rooms the last `expire` looked at.
-    public var livePeerCount: Int { state.withLock { $0.livePeers } }
+    /// Peers in live rooms.
+    public var livePeerCount: Int { totalLivePeers.load(ordering: .relaxed) }
 
     /// Heap bytes of the live state: the rooms (their peers, accumulators, keys), the live
-    /// dictionary's buckets and the expiry queue.
-    public var liveStateBytes: Int { state.withLock { Self.liveStateBytes($0) } }
+    /// dictionaries' buckets and the expiry queues.
+    public var liveStateBytes: Int { totalLiveStateBytes.load(ordering: .relaxed) }
 
-    private static func liveStateBytes(_ state: State) -> Int {
-        state.liveRoomBytes + MemoryFootprint.dictionary(state.live) + MemoryFootprint.allocation(32 + state.expiry.count * MemoryLayout<ExpiryEntry>.stride)
-    }
-    var lastExpiryVisits: Int { state.withLock { $0.lastExpiryVisits } }
-
-    private func endIfEmpty(_ roomID: String, in state: inout State) {
-        if state.live[roomID]?.endIfEmpty() == true, let room = state.live.removeValue(forKey: roomID) {
-            state.livePeers -= room.peerCount
-            state.liveRoomBytes -= room.accountedBytes
-            Self.remember(room, in: &state, limit: configuration.maxEndedRooms)
-        }
-    }
-
-    private static func remember(_ room: Room, in state: inout State, limit: Int) {
-        state.newlyEnded.append(room)
-        if state.newlyEnded.count > limit {
-            state.droppedUnjournaledRooms += state.newlyEnded.count - limit
-            state.newlyEnded.removeFirst(state.newlyEnded.count - limit)
-        }
-        state.endedByID[room.id, default: []].append(room)
-        state.endedOrder.append((room.id, room.instance))
-        state.endedCount += 1
-        while state.endedCount > limit {
-            let oldest = state.endedOrder[state.endedOrderStart]
-            state.endedOrderStart += 1
-            state.endedCount -= 1
-            state.droppedEndedRooms += 1
-            state.endedByID[oldest.id]?.removeAll { $0.instance == oldest.instance }
-            if state.endedByID[oldest.id]?.isEmpty == true { state.endedByID[oldest.id] = nil }
-        }
-        // Reclaim the consumed prefix now and then instead of shifting on every eviction.
-        if state.endedOrderStart > 1024 && state.endedOrderStart * 2 > state.endedOrder.count {
-            state.endedOrder.removeFirst(state.endedOrderStart)
-            state.endedOrderStart = 0
-        }
-    }
+    var lastExpiryVisits: Int { ended.withLock { $0.lastExpiryVisits } }
 }

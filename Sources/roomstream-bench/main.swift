@@ -161,7 +161,7 @@ let endedRecords = registry.expire(now: .greatestFiniteMagnitude).prefix(1000).m
 let sealRooms = 100_000
 for index in 0..<sealRooms {
     let name = "\(TextFormat.padded(1_700_000_000_000 + index, width: 15))-\(TextFormat.padded(index, width: 24)).json"
-    FileManager.default.createFile(atPath: "\(journal.directory)/\(name)", contents: Data(endedRecords[index % endedRecords.count]))
+    _ = FileManager.default.createFile(atPath: "\(journal.directory)/\(name)", contents: Data(endedRecords[index % endedRecords.count]))
 }
 // The engine lists the journal once at start and keeps the entries in memory: a seal reads,
 // compresses and writes; the list is timed on its own below.

@@ -19,6 +19,25 @@ struct RoomRegistryBoundsTests {
         return try rooms.ingest(roomID: room, peerID: peer, batch: batch, arrival: time, userAgent: nil)
     }
 
+    /// A room's shard is FNV-1a of its id modulo 16: fixed across runs and builds, because the
+    /// instance numbers a checkpoint and the log carry depend on it.
+    @Test(arguments: [("", 5), ("r", 5), ("room-1", 12), ("call-1", 7), ("日本", 1)])
+    func shardOfARoomIDIsStable(_ roomID: String, _ shard: Int) {
+        #expect(RoomRegistry.shardIndex(roomID) == shard)
+    }
+
+    /// Rooms spread over the shards keep distinct instance numbers, and each id's next
+    /// instance is larger than its last.
+    @Test func instancesAreUniqueAcrossShards() throws {
+        let rooms = registry()
+        for index in 0..<200 { _ = try post(rooms, "room-\(index)", "p", seq: 1, at: Self.t0) }
+        #expect(Set(rooms.liveRooms.map(\.instance)).count == 200)
+        let first = try #require(rooms.room(id: "room-7"))
+        _ = rooms.leave(roomID: "room-7", peerID: "p", arrival: Self.t0 + 10)
+        _ = try post(rooms, "room-7", "p", seq: 2, at: Self.t0 + 1000)
+        #expect(try #require(rooms.room(id: "room-7")).instance > first.instance)
+    }
+
     @Test func expiryVisitsOnlyRoomsWhoseDeadlinePassed() throws {
         let rooms = registry()
         for index in 0..<2000 { _ = try post(rooms, "room-\(index)", "p", seq: 1, at: Self.t0 + Double(index)) }

@@ -177,6 +177,51 @@ struct WriteAheadLogTests {
         #expect(restored.endedRooms.count == live.endedRooms.count)
     }
 
+    /// Live rooms are sharded (docs/decisions.md #36): requests for many rooms applied at once
+    /// from several threads, rooms ending (leave) and opening again under the same id, ended
+    /// rooms evicted across shards, expiry passes and releases in between. The log, replayed
+    /// in LSN order into an empty registry, gives the same registry.
+    @Test func concurrentRequestsAcrossShardsReplayToTheSameRegistry() async throws {
+        let directory = Self.directory()
+        let log = WriteAheadLog(configuration: .init(directory: directory))
+        try log.open(after: 0)
+        var configuration = RoomRegistryConfiguration()
+        configuration.peerTimeoutSeconds = 5
+        configuration.maxEndedRooms = 6
+        let live = RoomRegistry(configuration: configuration, log: log)
+        let t0 = Self.t0
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    for step in 0..<80 {
+                        let room = "room-\((worker * 7 + step) % 24)", peer = "peer-\(worker)"
+                        let ts = t0 + Double(step) * 1000
+                        _ = try live.ingest(roomID: room, peerID: peer, batch: RegistryCheckpointTests.batch(Int64(step + 1), at: ts, scale: Double(step + 1)),
+                                            arrival: ts + 20, userAgent: nil)
+                        if step % 9 == 4 { _ = live.leave(roomID: room, peerID: peer, arrival: ts + 30) }
+                        if worker == 0 && step % 10 == 9 {
+                            live.expire(now: ts + 40)
+                            live.releaseEndedRooms(endedBefore: ts - 20_000)
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let final = live.snapshot()
+        log.finish()
+        #expect(live.droppedEndedRooms > 0)
+
+        let restored = RoomRegistry(configuration: configuration)
+        let summary = try WriteAheadLog.replay(directory: directory, after: 0) { #expect(restored.replay($0) == nil) }
+        #expect(summary.lastLSN == final.logPosition)
+        #expect(RegistryCheckpointTests.records(restored) == RegistryCheckpointTests.records(live))
+        #expect(restored.liveRoomCount == live.liveRoomCount)
+        #expect(restored.livePeerCount == live.livePeerCount)
+        #expect(restored.droppedEndedRooms == live.droppedEndedRooms)
+        #expect(restored.takeNewlyEnded().map(\.instance) == live.takeNewlyEnded().map(\.instance))
+    }
+
     /// A full disk: the write fails, the waiting request and every later one are told (503),
     /// nothing is acknowledged that is not on disk, and after space returns and a checkpoint the
     /// log starts a new segment holding what it could not write.
