@@ -12,7 +12,8 @@ RS_PORT=18480
 NGINX_PORT=18481
 work=$(mktemp -d)
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+# The servers are waited for before their directory goes: nginx may still be writing into it.
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work" || true; }
 trap cleanup EXIT
 
 ticks_per_second=$(getconf CLK_TCK)

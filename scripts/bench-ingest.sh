@@ -29,7 +29,7 @@ echo "== decode + apply (roomstream-bench) =="
 work=$(mktemp -d)
 pid=""
 master=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; [ -n "$master" ] && kill "$master" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; [ -n "$master" ] && kill "$master" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work" || true; }
 trap cleanup EXIT
 
 start_server() { # log_policy

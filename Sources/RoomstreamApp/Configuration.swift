@@ -23,6 +23,8 @@ public struct RoomstreamConfiguration: Sendable, Equatable {
     public var publicURL = "http://localhost:8080"
     /// Largest decompressed body of a gzip ingest request.
     public var maxDecompressedBodyBytes = 8 * 1024 * 1024
+    /// Origins whose pages may post to the ingest routes (`ingest.cors_origins`; `*`: any).
+    public var corsOrigins = ["*"]
     /// Data streams (`streams`).
     public var streams: [StreamDefinition] = []
     /// Extra wait after window end + peer timeout before sealing (`delivery.grace_seconds`).
@@ -150,7 +152,11 @@ extension RoomstreamConfiguration {
         }
         if let ingest = try reader.object("ingest") {
             try ingest.only(["keys", "peer_timeout_seconds", "max_live_rooms", "max_live_peers", "max_peers_per_room", "max_decompressed_bytes", "max_key_bytes_per_peer",
-                             "max_live_state_mib"])
+                             "max_live_state_mib", "cors_origins"])
+            if let origins = try ingest.strings("cors_origins") {
+                if let (index, problem) = IngestCORS.validate(origins) { throw ConfigurationError(field: "ingest.cors_origins[\(index)]", problem: problem) }
+                config.corsOrigins = origins
+            }
             if let mib = try ingest.integer("max_live_state_mib", in: 1...1_048_576) { config.rooms.maxLiveStateBytes = mib << 20 }
             if let n = try ingest.integer("max_key_bytes_per_peer", in: 0...1_048_576) { config.rooms.maxKeyBytesPerPeer = n }
             if let keys = try ingest.strings("keys") {

@@ -49,13 +49,16 @@ struct IngestRoutes: Sendable {
     let clock: any WallClock
     let maxDecompressedBytes: Int
     var durability = IngestDurability()
+    var cors = IngestCORS(origins: ["*"])
     let limits = IngestLimits()
 
     func requireStorage() throws(APIError) { try durability.requireStorage() }
 
     func register(on router: inout Router) {
-        router.add(.post, "/v1/rooms/{room_id}/peers/{peer_id}/samples") { request in try self.samples(request) }
-        router.add(.post, "/v1/rooms/{room_id}/peers/{peer_id}/leave") { request in try self.leave(request) }
+        for (path, handler) in [("/v1/rooms/{room_id}/peers/{peer_id}/samples", samples), ("/v1/rooms/{room_id}/peers/{peer_id}/leave", leave)] {
+            router.add(.post, path) { request in try self.cors.handle(request, handler) }
+            router.add(.options, path) { request in try self.cors.preflight(request) }
+        }
     }
 
     /// ingest-api.md: ids are 1–256 bytes, percent-decoded, UTF-8, without control characters.

@@ -15,7 +15,7 @@ enum Routes {
         var durability = durability
         durability.retryAfterSeconds = max(1, Int(configuration.checkpointIntervalSeconds.rounded(.up)))
         IngestRoutes(registry: registry, authorization: authorization, clock: clock, maxDecompressedBytes: configuration.maxDecompressedBodyBytes,
-                     durability: durability)
+                     durability: durability, cors: IngestCORS(origins: configuration.corsOrigins))
             .register(on: &router)
         RoomRoutes(registry: registry, authorization: authorization, publicURL: configuration.publicURL).register(on: &router)
         if let streams {

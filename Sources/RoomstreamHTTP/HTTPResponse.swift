@@ -82,6 +82,17 @@ public struct HTTPResponse: Sendable {
         json(status, "{\"error\":{\"code\":\(JSONString.quote(code)),\"message\":\(JSONString.quote(message))}}", headers: headers)
     }
 
+    /// The response with more header fields; for a deferred response, the one it completes with.
+    public func addingHeaders(_ extra: [HTTPHeaderField]) -> HTTPResponse {
+        guard !extra.isEmpty else { return self }
+        if let wait = deferred {
+            return .deferred { completion in wait { final in completion(final.addingHeaders(extra)) } }
+        }
+        var copy = self
+        copy.headers += extra
+        return copy
+    }
+
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
