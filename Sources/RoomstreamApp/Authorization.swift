@@ -22,10 +22,6 @@ struct Authorization: Sendable {
         return ASCII.trimmingWhitespace(header[space...])
     }
 
-    static func bearer(_ request: RoutedRequest) -> String? {
-        bearerBytes(request).map { String(decoding: $0, as: UTF8.self) }
-    }
-
     static func constantTimeEqual(_ a: [UInt8], _ b: ArraySlice<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0

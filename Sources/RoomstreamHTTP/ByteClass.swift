@@ -45,8 +45,6 @@ enum ByteClass {
     /// CTL (RFC 5234 §B.1) other than HTAB, or NUL: never valid in a request line or field.
     @inline(__always) static func isForbiddenControl(_ b: UInt8) -> Bool { (b < 0x20 && b != tab) || b == 0x7F }
 
-    @inline(__always) static func lowercased(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
-
     @inline(__always) static func hexValue(_ b: UInt8) -> Int? {
         switch b {
         case 0x30...0x39: Int(b - 0x30)

@@ -177,8 +177,8 @@ public enum ASCII {
     /// The bytes without leading and trailing spaces and tabs (OWS, RFC 9110 §5.6.3).
     public static func trimmingWhitespace(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         var start = bytes.startIndex, end = bytes.endIndex
-        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
-        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        while start < end, ByteClass.isWhitespace(bytes[start]) { start += 1 }
+        while end > start, ByteClass.isWhitespace(bytes[end - 1]) { end -= 1 }
         return bytes[start..<end]
     }
 }

@@ -107,7 +107,7 @@ extension HTTPRequestParser {
         let expected = UnsafeBufferPointer(start: lowercasedName.utf8Start, count: lowercasedName.utf8CodeUnitCount)
         var index = messageStart + entry.name.lowerBound
         for byte in expected {
-            if ByteClass.lowercased(buffer[index]) != byte { return false }
+            if ASCII.lowercased(buffer[index]) != byte { return false }
             index += 1
         }
         return true
@@ -117,8 +117,8 @@ extension HTTPRequestParser {
     private func listMembers(_ entry: HTTPFields.Entry) -> [String] {
         let value = buffer[(messageStart + entry.value.lowerBound)..<(messageStart + entry.value.upperBound)]
         return value.split(separator: 0x2C, omittingEmptySubsequences: true).compactMap { member in
-            let trimmed = member.drop(while: ByteClass.isWhitespace).reversed().drop(while: ByteClass.isWhitespace).reversed()
-            return trimmed.isEmpty ? nil : String(decoding: trimmed.map(ByteClass.lowercased), as: UTF8.self)
+            let trimmed = ASCII.trimmingWhitespace(member)
+            return trimmed.isEmpty ? nil : String(decoding: trimmed.map(ASCII.lowercased), as: UTF8.self)
         }
     }
 
