@@ -156,8 +156,13 @@ public final class RoomRegistry: Sendable {
     public func ingest(roomID: String, peerID: String, batch: IngestBatch, arrival: Double, userAgent: String?) throws(RoomError) -> IngestOutcome {
         // Encoded before the lock; appended under it only when the request was applied.
         let record = log.map { _ in RegistryLogRecord.ingest(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent).encoded() }
-        return try shards[Self.shardIndex(roomID)].withLock { shard throws(RoomError) -> IngestOutcome in
-            try ingestLocked(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent, in: &shard, enforceBounds: true, record: record)
+        return try ingest(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent, enforceBounds: true, record: record)
+    }
+
+    private func ingest(roomID: String, peerID: String, batch: IngestBatch, arrival: Double, userAgent: String?,
+                        enforceBounds: Bool, record: [UInt8]?) throws(RoomError) -> IngestOutcome {
+        try shards[Self.shardIndex(roomID)].withLock { shard throws(RoomError) -> IngestOutcome in
+            try ingestLocked(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent, in: &shard, enforceBounds: enforceBounds, record: record)
         }
     }
 
@@ -208,9 +213,7 @@ public final class RoomRegistry: Sendable {
         switch record {
         case .ingest(let roomID, let peerID, let batch, let arrival, let userAgent):
             do throws(RoomError) {
-                _ = try shards[Self.shardIndex(roomID)].withLock { shard throws(RoomError) -> IngestOutcome in
-                    try ingestLocked(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent, in: &shard, enforceBounds: false, record: nil)
-                }
+                _ = try ingest(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent, enforceBounds: false, record: nil)
             } catch {
                 return error
             }
