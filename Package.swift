@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Calendar arithmetic and JSON string quoting shared by the wire and domain layers.
@@ -51,6 +52,7 @@ let package = Package(
             dependencies: [
                 "RoomstreamHTTP", "RoomstreamServer", "RoomstreamCore", "RoomstreamIngest", "RoomstreamStreams",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(

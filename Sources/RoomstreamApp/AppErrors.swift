@@ -34,5 +34,11 @@ enum AppErrors {
     static let ingestKeyForbidden = APIError(status: HTTPStatus(code: 403), code: "forbidden", message: "an ingest key cannot read rooms; use the admin token")
     static let adminDisabled = APIError(status: HTTPStatus(code: 403), code: "admin_disabled", message: "no admin token is configured (admin.token or ROOMSTREAM_ADMIN_TOKEN)")
     static let unsupportedMediaType = APIError(status: HTTPStatus(code: 415), code: "unsupported_media_type", message: "Content-Type must be application/json or text/plain")
+    /// RFC 6585 §4: 429 with how long to wait; `which` names the limit (`ingest key`, `client address`).
+    static func rateLimited(_ which: String, retryAfterSeconds: Int) -> APIError {
+        APIError(status: HTTPStatus(code: 429), code: "rate_limited", message: "too many requests for this \(which) (ingest.rate_limits); retry after \(retryAfterSeconds) s",
+                 headers: [HTTPHeaderField("Retry-After", String(retryAfterSeconds))])
+    }
+
     static let unsupportedEncoding = APIError(status: HTTPStatus(code: 415), code: "unsupported_content_encoding", message: "Content-Encoding must be gzip or absent")
 }

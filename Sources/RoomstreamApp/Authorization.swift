@@ -33,16 +33,22 @@ struct Authorization: Sendable {
         return difference == 0
     }
 
-    func isIngestKey(_ candidate: ArraySlice<UInt8>) -> Bool {
-        var found = false
-        for key in ingestKeys where Self.constantTimeEqual(key, candidate) { found = true }
+    /// The index of the ingest key `candidate` is (every key is compared in full), or nil.
+    func ingestKeyIndex(_ candidate: ArraySlice<UInt8>) -> Int? {
+        var found: Int?
+        for (index, key) in ingestKeys.enumerated() where Self.constantTimeEqual(key, candidate) { found = index }
         return found
     }
 
-    /// ingest-api.md: `Authorization: Bearer <key>`, or `?key=` for sendBeacon.
-    func requireIngestKey(_ request: RoutedRequest) throws(APIError) {
+    func isIngestKey(_ candidate: ArraySlice<UInt8>) -> Bool { ingestKeyIndex(candidate) != nil }
+
+    /// ingest-api.md: `Authorization: Bearer <key>`, or `?key=` for sendBeacon. Returns which
+    /// key (its index in `ingest.keys`), for the per-key rate limit.
+    @discardableResult
+    func requireIngestKey(_ request: RoutedRequest) throws(APIError) -> Int {
         guard let key = Self.bearerBytes(request) ?? request.query["key"].map({ Array($0.utf8)[...] }) else { throw AppErrors.missingKey }
-        guard isIngestKey(key) else { throw AppErrors.unknownKey }
+        guard let index = ingestKeyIndex(key) else { throw AppErrors.unknownKey }
+        return index
     }
 
     func requireAdmin(_ request: RoutedRequest) throws(APIError) {

@@ -25,6 +25,13 @@ public struct RoomstreamConfiguration: Sendable, Equatable {
     public var maxDecompressedBodyBytes = 8 * 1024 * 1024
     /// Origins whose pages may post to the ingest routes (`ingest.cors_origins`; `*`: any).
     public var corsOrigins = ["*"]
+    /// Ingest rate limits per key and per client address (`ingest.rate_limits`; off by default).
+    var rateLimits = IngestRateLimitConfiguration()
+    /// Which socket peers may say who the client is, and in which header
+    /// (`server.trusted_proxies`, `server.client_ip_header`).
+    var clientAddress = ClientAddressResolver()
+    /// `GET /metrics` without the admin token (`metrics.open`; for a scraper on a private network).
+    public var metricsOpen = false
     /// Data streams (`streams`).
     public var streams: [StreamDefinition] = []
     /// Extra wait after window end + peer timeout before sealing (`delivery.grace_seconds`).
@@ -82,7 +89,11 @@ extension RoomstreamConfiguration {
         }
         var config = RoomstreamConfiguration()
         let reader = try ConfigObject(root, path: "")
-        try reader.only(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url", "streams", "delivery", "durability"])
+        try reader.only(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url", "streams", "delivery", "durability", "metrics"])
+        if let metrics = try reader.object("metrics") {
+            try metrics.only(["open"])
+            if let open = try metrics.bool("open") { config.metricsOpen = open }
+        }
         if let durability = try reader.object("durability") {
             try durability.only(["checkpoint_interval_seconds", "log_policy", "log_interval_ms", "max_log_mib"])
             let interval = try durability.integer("log_interval_ms", in: 1...60_000)
@@ -129,7 +140,17 @@ extension RoomstreamConfiguration {
                 "host", "port", "backlog", "max_connections", "event_loops", "header_timeout_seconds",
                 "body_timeout_seconds", "idle_timeout_seconds", "write_timeout_seconds", "drain_timeout_seconds",
                 "max_request_line_bytes", "max_header_bytes", "max_header_fields", "max_body_bytes", "max_buffered_request_mib",
+                "trusted_proxies", "client_ip_header",
             ])
+            if let proxies = try server.strings("trusted_proxies") {
+                config.clientAddress.trustedProxies = try ClientAddressResolver.parseNetworks(proxies, field: "server.trusted_proxies")
+            }
+            if let name = try server.string("client_ip_header") {
+                guard let header = ClientAddressResolver.Header(rawValue: name.lowercased()) else {
+                    throw ConfigurationError(field: "server.client_ip_header", problem: "must be \"x-forwarded-for\" or \"forwarded\", got \"\(name)\"")
+                }
+                config.clientAddress.header = header
+            }
             if let mib = try server.integer("max_buffered_request_mib", in: 1...1_048_576) { config.server.maxBufferedRequestBytes = mib << 20 }
             if let host = try server.string("host") { config.server.host = try validHost(host, field: "server.host") }
             if let port = try server.integer("port", in: 0...65535) { config.server.port = port }
@@ -152,7 +173,13 @@ extension RoomstreamConfiguration {
         }
         if let ingest = try reader.object("ingest") {
             try ingest.only(["keys", "peer_timeout_seconds", "max_live_rooms", "max_live_peers", "max_peers_per_room", "max_decompressed_bytes", "max_key_bytes_per_peer",
-                             "max_live_state_mib", "cors_origins"])
+                             "max_live_state_mib", "cors_origins", "rate_limits"])
+            if let limits = try ingest.object("rate_limits") {
+                try limits.only(["key_per_second", "key_burst", "address_per_second", "address_burst", "max_tracked_addresses"])
+                config.rateLimits.perKey = try limits.rateLimit(perSecond: "key_per_second", burst: "key_burst")
+                config.rateLimits.perAddress = try limits.rateLimit(perSecond: "address_per_second", burst: "address_burst")
+                if let n = try limits.integer("max_tracked_addresses", in: 1024...100_000_000) { config.rateLimits.maxTrackedAddresses = n }
+            }
             if let origins = try ingest.strings("cors_origins") {
                 if let (index, problem) = IngestCORS.validate(origins) { throw ConfigurationError(field: "ingest.cors_origins[\(index)]", problem: problem) }
                 config.corsOrigins = origins
@@ -251,6 +278,14 @@ struct ConfigObject {
         return strings
     }
 
+    func bool(_ key: String) throws(ConfigurationError) -> Bool? {
+        guard let value = values[key] else { return nil }
+        guard isJSONBoolean(value), let flag = value as? Bool else {
+            throw ConfigurationError(field: field(key), problem: "must be true or false, got \(describe(value))")
+        }
+        return flag
+    }
+
     func string(_ key: String) throws(ConfigurationError) -> String? {
         guard let value = values[key] else { return nil }
         guard let string = value as? String else {
@@ -273,6 +308,24 @@ struct ConfigObject {
             throw ConfigurationError(field: field(key), problem: "must be an integer from \(range.lowerBound) to \(range.upperBound), got \(describe(values[key] as Any))")
         }
         return Int(value)
+    }
+
+    /// A token bucket: `perSecond` absent or 0 turns it off; the burst defaults to two seconds'
+    /// worth (at least 1) and may not be below 1 (no request could ever pass).
+    func rateLimit(perSecond perSecondKey: String, burst burstKey: String) throws(ConfigurationError) -> RateLimit? {
+        let perSecond = try number(perSecondKey) ?? 0
+        guard perSecond >= 0, perSecond <= 1_000_000 else {
+            throw ConfigurationError(field: field(perSecondKey), problem: "must be from 0 (off) to 1000000, got \(perSecond)")
+        }
+        let burst = try number(burstKey)
+        if let burst, burst < 1 || burst > 10_000_000 {
+            throw ConfigurationError(field: field(burstKey), problem: "must be from 1 to 10000000, got \(burst)")
+        }
+        guard perSecond > 0 else {
+            if burst != nil { throw ConfigurationError(field: field(burstKey), problem: "needs \(field(perSecondKey)) above 0") }
+            return nil
+        }
+        return RateLimit(perSecond: perSecond, burst: burst ?? max(1, (2 * perSecond).rounded(.up)))
     }
 
     /// A timeout in seconds: positive, at most a day, fractions allowed (tests use short ones).

@@ -50,13 +50,38 @@ struct IngestRoutes: Sendable {
     let maxDecompressedBytes: Int
     var durability = IngestDurability()
     var cors = IngestCORS(origins: ["*"])
+    var rateLimits = IngestRateLimits(configuration: IngestRateLimitConfiguration())
+    var clientAddress = ClientAddressResolver()
+    var metrics: ServiceMetrics?
     let limits = IngestLimits()
+
+    /// Rate limits first (per client address before the key is even checked, so a flood of
+    /// wrong keys is limited too), then the key, then its own limit.
+    func admit(_ request: RoutedRequest) throws(APIError) {
+        let now = clock.nowMilliseconds() / 1000
+        try rateLimits.checkAddress(clientAddress.clientAddress(request.http), now: now)
+        let key = try authorization.requireIngestKey(request)
+        try rateLimits.checkKey(key, now: now)
+    }
 
     func requireStorage() throws(APIError) { try durability.requireStorage() }
 
+    /// The handler with its refusals counted by error code (metrics).
+    func counted(_ handler: @escaping (RoutedRequest) throws(APIError) -> HTTPResponse) -> (RoutedRequest) throws(APIError) -> HTTPResponse {
+        guard let metrics else { return handler }
+        return { request throws(APIError) in
+            do throws(APIError) {
+                return try handler(request)
+            } catch {
+                metrics.ingestRejected(code: error.code)
+                throw error
+            }
+        }
+    }
+
     func register(on router: inout Router) {
         for (path, handler) in [("/v1/rooms/{room_id}/peers/{peer_id}/samples", samples), ("/v1/rooms/{room_id}/peers/{peer_id}/leave", leave)] {
-            router.add(.post, path) { request in try self.cors.handle(request, handler) }
+            router.add(.post, path) { request in try self.cors.handle(request, self.counted(handler)) }
             router.add(.options, path) { request in try self.cors.preflight(request) }
         }
     }
@@ -100,7 +125,7 @@ struct IngestRoutes: Sendable {
     }
 
     func samples(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
-        try authorization.requireIngestKey(request)
+        try admit(request)
         try requireStorage()
         let roomID = try Self.validID(request.parameter("room_id"), field: "room_id")
         let peerID = try Self.validID(request.parameter("peer_id"), field: "peer_id")
@@ -130,11 +155,12 @@ struct IngestRoutes: Sendable {
         } catch {
             throw AppErrors.apiError(error)
         }
+        metrics?.ingested(outcome)
         return durability.afterLogged(outcome, Self.accepted(outcome))
     }
 
     func leave(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
-        try authorization.requireIngestKey(request)
+        try admit(request)
         try requireStorage()
         let roomID = try Self.validID(request.parameter("room_id"), field: "room_id")
         let peerID = try Self.validID(request.parameter("peer_id"), field: "peer_id")

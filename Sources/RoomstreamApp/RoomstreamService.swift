@@ -19,6 +19,8 @@ public final class RoomstreamService: Sendable {
     private let streamsTimer: RepeatingTimer
     public let checkpoint: RegistryCheckpoint
     private let checkpointTimer: RepeatingTimer
+    /// Prometheus metrics (`GET /metrics`).
+    let metrics: ServiceMetrics
     /// The write-ahead log (nil when `durability.log_policy` is `off`).
     public let log: WriteAheadLog?
 
@@ -54,8 +56,10 @@ public final class RoomstreamService: Sendable {
         streamsConfiguration.multipartThresholdBytes = configuration.multipartThresholdMiB * 1024 * 1024
         streamsConfiguration.apiDirectoryRoot = configuration.apiDirectoryRoot
         streamsConfiguration.maxPausedSeconds = configuration.maxPausedHours * 3600
+        let metrics = ServiceMetrics()
+        self.metrics = metrics
         let streams = try StreamsEngine(definitions: configuration.streams, registry: registry, configuration: streamsConfiguration, now: wallClock.nowMilliseconds(),
-                                        beforeSeal: writeCheckpoint) { [logger] event, fields in
+                                        beforeSeal: writeCheckpoint, onMeasurement: { metrics.streams($0) }) { [logger] event, fields in
             let level: Logger.Level = event.contains("failed") ? .error : .info
             logger.log(level: level, "stream: \(event)", metadata: fields.mapValues { .string($0) })
         }
@@ -80,9 +84,14 @@ public final class RoomstreamService: Sendable {
             }
         }
         let durability = IngestDurability(checkpoint: checkpoint, log: log, maxUncheckpointedLogBytes: configuration.maxUncheckpointedLogBytes, checkpointSoon: checkpointSoon)
-        let router = Routes.make(readiness: readiness, registry: registry, streams: streams, durability: durability, configuration: configuration, clock: wallClock) { [logger] error, request in
-            logger.error("handler failed", metadata: ["method": "\(request.method)", "target": "\(request.target)", "error": "\(error)"])
+        let serverBox = Locked<HTTPServer?>(nil)
+        let router = Routes.make(readiness: readiness, registry: registry, streams: streams, durability: durability, configuration: configuration, clock: wallClock,
+                                 metrics: metrics, serverCounters: { serverBox.withLock { $0?.counters } }) { [logger] error, request in
+            logger.error("handler failed", metadata: [
+                "method": "\(request.method)", "target": "\(request.target)", "request_id": "\(request.requestID ?? "")", "error": "\(error)",
+            ])
         }
+        let pipeline = RequestPipeline(router: router, metrics: metrics, logger: logger)
         // Once a second, peers silent for the peer timeout leave and empty rooms end.
         self.expiryTimer = RepeatingTimer(label: "roomstream.rooms.expiry", interval: .seconds(1)) { [registry, wallClock, logger] in
             let ended = registry.expire(now: wallClock.nowMilliseconds())
@@ -91,7 +100,8 @@ public final class RoomstreamService: Sendable {
         self.checkpointTimer = RepeatingTimer(label: "roomstream.rooms.checkpoint", interval: .milliseconds(Int((configuration.checkpointIntervalSeconds * 1000).rounded()))) {
             _ = writeCheckpoint()
         }
-        self.server = HTTPServer(configuration: configuration.server, clock: clock, logger: logger) { router.respond(to: $0) }
+        self.server = HTTPServer(configuration: configuration.server, clock: clock, logger: logger) { pipeline.handle($0) }
+        serverBox.withLock { [server] in $0 = server }
     }
 
     /// Starts listening (the data directory was prepared by `init`), then reports ready.

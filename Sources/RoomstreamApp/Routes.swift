@@ -8,19 +8,31 @@ enum Routes {
     static func make(
         readiness: Readiness, registry: RoomRegistry = RoomRegistry(), streams: StreamsEngine? = nil, durability: IngestDurability = IngestDurability(),
         configuration: RoomstreamConfiguration = RoomstreamConfiguration(),
-        clock: any WallClock = SystemWallClock(), onUnexpectedError: @escaping @Sendable (any Error, HTTPRequest) -> Void
+        clock: any WallClock = SystemWallClock(), metrics: ServiceMetrics? = nil, serverCounters: @escaping @Sendable () -> ServerCounters? = { nil },
+        onUnexpectedError: @escaping @Sendable (any Error, HTTPRequest) -> Void
     ) -> Router {
         var router = Router(onUnexpectedError: onUnexpectedError)
         let authorization = Authorization(ingestKeys: configuration.ingestKeys, adminToken: configuration.adminToken)
         var durability = durability
         durability.retryAfterSeconds = max(1, Int(configuration.checkpointIntervalSeconds.rounded(.up)))
         IngestRoutes(registry: registry, authorization: authorization, clock: clock, maxDecompressedBytes: configuration.maxDecompressedBodyBytes,
-                     durability: durability, cors: IngestCORS(origins: configuration.corsOrigins))
+                     durability: durability, cors: IngestCORS(origins: configuration.corsOrigins),
+                     rateLimits: IngestRateLimits(configuration: configuration.rateLimits), clientAddress: configuration.clientAddress, metrics: metrics)
             .register(on: &router)
         RoomRoutes(registry: registry, authorization: authorization, publicURL: configuration.publicURL).register(on: &router)
         if let streams {
             StreamRoutes(engine: streams, authorization: authorization, clock: clock).register(on: &router)
             StreamAdminRoutes(engine: streams, authorization: authorization, clock: clock).register(on: &router)
+        }
+        if let metrics {
+            let open = configuration.metricsOpen
+            router.add(.get, "/metrics") { request in
+                if !open { try authorization.requireAdmin(request) }
+                let body = metrics.exposition(registry: registry, streams: streams, server: serverCounters(), nowMilliseconds: clock.nowMilliseconds())
+                return HTTPResponse(status: .ok, headers: [
+                    HTTPHeaderField("Content-Type", "text/plain; version=0.0.4; charset=utf-8"), HTTPHeaderField("Cache-Control", "no-store"),
+                ], body: body)
+            }
         }
         router.add(.get, "/v1/version") { _ in
             .json(.ok, "{\"version\":\"\(RoomstreamVersion.current)\",\"metrics_model\":\"\(QualityModel.metricsVersion)\",\"video_mos_model\":\"\(QualityModel.videoMOSVersion)\",\"score_model\":\"\(QualityModel.scoreVersion)\",\"record_format\":\"v1\"}")

@@ -122,8 +122,15 @@ struct StreamRoutes: Sendable {
         fields.key("last_sealed_window")
         if let window = status.lastSealedWindow { writeWindow(window, to: &fields) } else { fields.null() }
         fields.key("next_seal_time"); fields.string(ISO8601Milliseconds.format(Double(status.nextSealTime)))
-        // How far sealing is behind: time past the due seal of the next window (0 when on time).
-        fields.key("lag_seconds"); fields.integer(max(0, now - Double(status.nextSealTime)) / 1000)
+        // Two lags, reported apart: sealing (time past the due seal of the next window; 0 when
+        // on time, and 0 while paused: a paused stream holds its windows on purpose) and
+        // delivery (age of the oldest file not yet delivered, e.g. stuck retrying).
+        // `lag_seconds` is the larger: how far behind the destination is. (`paused` is in the
+        // definition above.)
+        let lags = StreamLags(status, now: now)
+        fields.key("seal_lag_seconds"); fields.integer(lags.sealSeconds.rounded(.down))
+        fields.key("delivery_lag_seconds"); fields.integer(lags.deliverySeconds.rounded(.down))
+        fields.key("lag_seconds"); fields.integer(max(lags.sealSeconds, lags.deliverySeconds).rounded(.down))
         fields.key("files_by_state")
         fields.beginObject()
         for state in [SealedFile.State.sealed, .uploading, .uploaded, .retrying] {

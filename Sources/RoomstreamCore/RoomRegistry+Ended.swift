@@ -44,6 +44,7 @@ extension RoomRegistry {
     public var endedRooms: [Room] { ended.withLock { $0.endedByID.values.flatMap { $0 } } }
     public var droppedEndedRooms: Int { ended.withLock { $0.droppedEndedRooms } }
     public var liveRoomCount: Int { totalLiveRooms.load(ordering: .relaxed) }
+    public var endedRoomCount: Int { ended.withLock { $0.endedByID.values.reduce(0) { $0 + $1.count } } }
 
     /// The newest instance of `roomID` (live first), or the one whose start time is `start`.
     public func room(id roomID: String, start: Double? = nil) -> Room? {

@@ -125,6 +125,10 @@ public struct HTTPRequest: Sendable {
     public var trailers: HTTPFields
     /// Whether the connection may carry another request after this one (RFC 9112 §9.3).
     public var keepAlive: Bool
+    /// The socket peer (the client, or the proxy in front of it); nil outside a server.
+    public var remoteAddress: IPAddress?
+    /// `X-Request-Id` as accepted or generated for this request (set before routing), for logs.
+    public var requestID: String?
 
     public init(
         method: HTTPMethod, target: String, version: HTTPVersion = .http1_1,

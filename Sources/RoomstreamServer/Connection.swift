@@ -25,8 +25,11 @@ final class Connection: @unchecked Sendable {
     /// This connection's share of `HTTPServer.bufferedRequestBytes`.
     private var accountedBytes = 0
 
-    init(fd: Int32, loop: EventLoop, server: HTTPServer) {
+    private let peer: IPAddress?
+
+    init(fd: Int32, peer: IPAddress?, loop: EventLoop, server: HTTPServer) {
         self.fd = fd
+        self.peer = peer
         self.loop = loop
         self.server = server
         self.parser = HTTPRequestParser(limits: server.configuration.limits)
@@ -149,7 +152,8 @@ final class Connection: @unchecked Sendable {
                 outbound.append(HTTPResponseEncoder.continueHead[...])
                 if case .failed = flush() { return perform(machine.connectionFailed()) }
                 if !outbound.isEmpty { waitForWritable() }
-            case .request(let request):
+            case .request(var request):
+                request.remoteAddress = peer
                 _ = machine.requestReceived()
                 server.countRequest()
                 let response = server.handler(request)

@@ -116,10 +116,10 @@ public final class HTTPServer: Sendable {
     /// Accepts what is pending, at most 128 per event so one burst cannot starve the queue.
     private func acceptPending(_ listenerFD: Int32) {
         for _ in 0..<128 {
-            let fd: Int32
+            let fd: Int32, peer: IPAddress?
             do {
                 guard let next = try Socket.accept(listenerFD) else { return }
-                fd = next
+                (fd, peer) = next
             } catch let error as SocketError {
                 if error.errno == EMFILE || error.errno == ENFILE || error.errno == ENOBUFS || error.errno == ENOMEM {
                     // Out of descriptors: the listener stays readable, so pause accepting
@@ -147,7 +147,7 @@ public final class HTTPServer: Sendable {
                 return loops[state.nextLoop]
             }
             loop.execute {
-                let connection = Connection(fd: fd, loop: loop, server: self)
+                let connection = Connection(fd: fd, peer: peer, loop: loop, server: self)
                 connection.start()
             }
         }

@@ -86,6 +86,7 @@ public struct Router: Sendable {
 
     struct Route: Sendable {
         var method: HTTPMethod
+        var pattern: String
         var segments: [Segment]
         var handler: Handler
     }
@@ -102,7 +103,7 @@ public struct Router: Sendable {
         let segments = pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { part -> Segment in
             part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
         }
-        routes.append(Route(method: method, segments: segments, handler: handler))
+        routes.append(Route(method: method, pattern: pattern, segments: segments, handler: handler))
     }
 
     /// Every method a route serves, for `OPTIONS *`.
@@ -114,18 +115,26 @@ public struct Router: Sendable {
         return methods
     }
 
-    public func respond(to request: HTTPRequest) -> HTTPResponse {
+    /// Every route as (method, pattern), in the order added (the OpenAPI test reads them).
+    public var routeList: [(method: HTTPMethod, pattern: String)] { routes.map { ($0.method, $0.pattern) } }
+
+    public func respond(to request: HTTPRequest) -> HTTPResponse { handle(request).response }
+
+    /// The response and the pattern of the route that matched (nil: no route, or `*`), a label
+    /// of bounded cardinality for metrics.
+    public func handle(_ request: HTTPRequest) -> (response: HTTPResponse, route: String?) {
+        var matched: String?
         do {
-            return try route(request)
+            return (try route(request, matched: &matched), matched)
         } catch let error as APIError {
-            return error.response
+            return (error.response, matched)
         } catch {
             onUnexpectedError(error, request)
-            return .error(.internalServerError, code: "internal_error", message: "the server failed to handle this request")
+            return (.error(.internalServerError, code: "internal_error", message: "the server failed to handle this request"), matched)
         }
     }
 
-    private func route(_ request: HTTPRequest) throws -> HTTPResponse {
+    private func route(_ request: HTTPRequest, matched: inout String?) throws -> HTTPResponse {
         if case .other(let name) = request.method {
             // RFC 9110 §9.1: an unrecognized method SHOULD get 501.
             throw APIError(status: .notImplemented, code: "method_not_implemented", message: "method \(name) is not implemented")
@@ -161,11 +170,13 @@ public struct Router: Sendable {
         if allowed.contains(.get) && !allowed.contains(.head) { allowed.append(.head) }
         if !allowed.contains(.options) { allowed.append(.options) }
         guard let (route, parameters) = match else {
+            matched = routes.first { Self.match($0.segments, segments) != nil }?.pattern
             if request.method == .options {
                 return HTTPResponse(status: .noContent, headers: [HTTPHeaderField("Allow", allowed.map(\.rawValue).joined(separator: ", "))])
             }
             throw APIError.methodNotAllowed(request.method, allow: allowed)
         }
+        matched = route.pattern
         let routed = RoutedRequest(
             http: request, segments: segments, pathParameters: parameters,
             query: try QueryParameters.parse(rawQuery))

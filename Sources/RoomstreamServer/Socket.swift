@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RoomstreamHTTP
 
 /// A failed socket call, with the errno it left.
 public struct SocketError: Error, CustomStringConvertible, Sendable {
@@ -78,18 +79,46 @@ enum Socket {
         }
     }
 
-    /// Accepts one connection, non-blocking and close-on-exec. Returns nil when none is pending.
-    static func accept(_ listener: Int32) throws -> Int32? {
+    /// Accepts one connection, non-blocking and close-on-exec, with its peer's address. Returns
+    /// nil when none is pending.
+    static func accept(_ listener: Int32) throws -> (fd: Int32, peer: IPAddress?)? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         // accept4(2) is not exported by the Glibc module; two fcntl calls do the same.
-        let fd = Glibc.accept(listener, nil, nil)
+        let fd = withUnsafeMutablePointer(to: &storage) { pointer in
+            // SAFETY: sockaddr_storage is large enough for any address accept writes; length says so.
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.accept(listener, $0, &length) }
+        }
         if fd >= 0 {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            return fd
+            return (fd, peerAddress(storage))
         }
         switch errno {
         case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED: return nil
         default: throw SocketError(operation: "accept", errno: errno)
+        }
+    }
+
+    static func peerAddress(_ storage: sockaddr_storage) -> IPAddress? {
+        var storage = storage
+        switch Int32(storage.ss_family) {
+        case AF_INET:
+            // SAFETY: ss_family says the storage holds a sockaddr_in.
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { IPAddress(ipv4: UInt32(bigEndian: $0.pointee.sin_addr.s_addr)) }
+            }
+        case AF_INET6:
+            // SAFETY: ss_family says the storage holds a sockaddr_in6.
+            let raw = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr } }
+            return withUnsafeBytes(of: raw) { bytes in
+                var high: UInt64 = 0, low: UInt64 = 0
+                for i in 0..<8 { high = high << 8 | UInt64(bytes[i]) }
+                for i in 8..<16 { low = low << 8 | UInt64(bytes[i]) }
+                return IPAddress(high: high, low: low)
+            }
+        default:
+            return nil
         }
     }
 

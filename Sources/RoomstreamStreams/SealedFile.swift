@@ -2,7 +2,7 @@ import Foundation
 
 /// A window's file and where it is in its delivery (persisted; see `StreamState`).
 public struct SealedFile: Codable, Sendable, Equatable {
-    public enum State: String, Codable, Sendable {
+    public enum State: String, Codable, Sendable, CaseIterable {
         case sealed, uploading, uploaded, retrying
     }
 

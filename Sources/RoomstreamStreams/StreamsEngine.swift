@@ -87,6 +87,8 @@ public final class StreamsEngine: Sendable {
     let adminLock = Locked(())
     let journalState = Locked(JournalState())
     let onEvent: @Sendable (String, [String: String]) -> Void
+    /// Typed outcomes for metrics (the service counts seals and uploads).
+    let onMeasurement: @Sendable (StreamsMeasurement) -> Void
     /// Called before windows are sealed (the service writes a checkpoint of the live state, so
     /// a crash after the seal cannot bring back as live a room the file already holds); false
     /// postpones the seal to the next tick.
@@ -95,8 +97,10 @@ public final class StreamsEngine: Sendable {
     /// Loads each stream's state; a stream without state starts with the window containing `now`.
     public init(definitions: [StreamDefinition], registry: RoomRegistry, configuration: Configuration, now: Double,
                 beforeSeal: (@Sendable () -> Bool)? = nil,
+                onMeasurement: @escaping @Sendable (StreamsMeasurement) -> Void = { _ in },
                 onEvent: @escaping @Sendable (String, [String: String]) -> Void = { _, _ in }) throws {
         self.configuration = configuration
+        self.onMeasurement = onMeasurement
         self.beforeSeal = beforeSeal
         self.directories = configuration.directories
         self.registry = registry
@@ -223,10 +227,13 @@ public final class StreamsEngine: Sendable {
             return work
         }
         let outcomes = work.map { delivery -> (Delivery, (any Error)?) in
+            let started = ContinuousClock.now
             do {
                 try deliver(delivery)
+                onMeasurement(.delivered(stream: delivery.stream, seconds: (ContinuousClock.now - started).seconds, bytes: delivery.file.bytes))
                 return (delivery, nil)
             } catch {
+                onMeasurement(.deliveryFailed(stream: delivery.stream))
                 return (delivery, error)
             }
         }
@@ -319,6 +326,7 @@ public final class StreamsEngine: Sendable {
         for window in job.windows {
             let rooms = Array(entries[Self.firstIndex(in: entries, endingAtOrAfter: window.start)..<Self.firstIndex(in: entries, endingAtOrAfter: window.end)])
             var file: SealedFile?
+            let started = ContinuousClock.now
             if !rooms.isEmpty || job.definition.writeEmpty {
                 do {
                     file = try Sealer.seal(recordCount: rooms.count, record: { index throws(StreamError) in try journal.read(rooms[index]) },
@@ -329,6 +337,7 @@ public final class StreamsEngine: Sendable {
                         if let index = runtimes.firstIndex(where: { $0.definition.id == id }) { runtimes[index].lastError = "seal \(window): \(error)" }
                     }
                     onEvent("seal failed", ["stream": id, "window": "\(window)", "error": "\(error)"])
+                    onMeasurement(.sealFailed(stream: id))
                     return
                 }
             }
@@ -341,7 +350,18 @@ public final class StreamsEngine: Sendable {
             }
             guard let state else { return }
             save(id, state)
+            onMeasurement(.sealed(stream: id, seconds: (ContinuousClock.now - started).seconds, rooms: file?.rooms ?? 0, bytes: file?.bytes ?? 0))
             if let file { onEvent("sealed", ["stream": id, "window": "\(window)", "rooms": "\(file.rooms)", "bytes": "\(file.bytes)"]) }
         }
     }
 }
+
+/// What the engine measures, for the service's metrics.
+public enum StreamsMeasurement: Sendable, Equatable {
+    /// A window sealed (a file written, or none for an empty window without `write_empty`).
+    case sealed(stream: String, seconds: Double, rooms: Int, bytes: Int)
+    case sealFailed(stream: String)
+    case delivered(stream: String, seconds: Double, bytes: Int)
+    case deliveryFailed(stream: String)
+}
+

@@ -1,0 +1,198 @@
+import Prometheus
+import RoomstreamBasics
+import RoomstreamCore
+import RoomstreamHTTP
+import RoomstreamServer
+import RoomstreamStreams
+
+/// The service's metrics in the Prometheus text exposition format (swift-prometheus's
+/// registry; `GET /metrics`). Counters and histograms are updated as things happen; the
+/// gauges of state (live rooms, spool, connections) are read when scraped, so they cost
+/// nothing between scrapes. Every label has a bounded set of values: routes are patterns
+/// (never paths), statuses and error codes are the service's own, streams are configured.
+final class ServiceMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+
+    private struct RequestKey: Hashable {
+        var method: String
+        var route: String
+        var status: Int
+    }
+
+    private let requestCounters = Locked<[RequestKey: Counter]>([:])
+    private let durations = Locked<[String: DurationHistogram]>([:])
+    private let streamSeries = Locked<Set<String>>([])
+    private static let durationBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+    private static let sealBuckets: [Duration] = [
+        .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300),
+    ]
+
+    let samplesAccepted: Counter
+    let samplesDuplicate: Counter
+    let samplesLate: Counter
+    private let rejected = Locked<[String: Counter]>([:])
+
+    init() {
+        let help = "Samples and events in ingest requests, by what became of them"
+        samplesAccepted = registry.makeCounter(name: "roomstream_ingest_items_total", labels: [("result", "accepted")], help: help)
+        samplesDuplicate = registry.makeCounter(name: "roomstream_ingest_items_total", labels: [("result", "duplicate")], help: help)
+        samplesLate = registry.makeCounter(name: "roomstream_ingest_items_total", labels: [("result", "late")], help: help)
+    }
+
+    // MARK: Requests
+
+    /// One answered request: `route` is the matched pattern (`none` when nothing matched).
+    func requestFinished(method: HTTPMethod, route: String?, status: Int, duration: Duration) {
+        // Methods outside the known set share one label value (clients choose method names).
+        let methodLabel = if case .other = method { "other" } else { method.rawValue }
+        let routeLabel = route ?? "none"
+        let key = RequestKey(method: methodLabel, route: routeLabel, status: status)
+        let counter = requestCounters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = registry.makeCounter(
+                name: "roomstream_http_requests_total", labels: [("method", methodLabel), ("route", routeLabel), ("status", String(status))],
+                help: "HTTP requests answered, by method, route pattern and status")
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+        let histogram = durations.withLock { histograms in
+            if let histogram = histograms[routeLabel] { return histogram }
+            let histogram = registry.makeDurationHistogram(
+                name: "roomstream_http_request_duration_seconds", labels: [("route", routeLabel)], buckets: Self.durationBuckets,
+                help: "Time from a complete request to its response being ready (write-ahead log included), by route pattern")
+            histograms[routeLabel] = histogram
+            return histogram
+        }
+        histogram.record(duration)
+    }
+
+    func ingested(_ outcome: IngestOutcome) {
+        if outcome.accepted > 0 { samplesAccepted.increment(by: Int64(outcome.accepted)) }
+        if outcome.duplicates > 0 { samplesDuplicate.increment(by: Int64(outcome.duplicates)) }
+        if outcome.late > 0 { samplesLate.increment(by: Int64(outcome.late)) }
+    }
+
+    /// An ingest request refused, by its error code.
+    func ingestRejected(code: String) {
+        let counter = rejected.withLock { counters in
+            if let counter = counters[code] { return counter }
+            let counter = registry.makeCounter(name: "roomstream_ingest_rejected_requests_total", labels: [("code", code)],
+                                               help: "Ingest requests refused, by error code (their items are not counted)")
+            counters[code] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    // MARK: Streams
+
+    func streams(_ measurement: StreamsMeasurement) {
+        switch measurement {
+        case .sealed(let stream, let seconds, _, _):
+            registry.makeCounter(name: "roomstream_seals_total", labels: [("stream", stream), ("result", "ok")], help: "Windows sealed, by stream and result")
+                .increment()
+            registry.makeDurationHistogram(name: "roomstream_seal_duration_seconds", labels: [("stream", stream)], buckets: Self.sealBuckets,
+                                           help: "Time to seal one window into a spooled file")
+                .record(.nanoseconds(Int64((seconds * 1e9).rounded())))
+        case .sealFailed(let stream):
+            registry.makeCounter(name: "roomstream_seals_total", labels: [("stream", stream), ("result", "failed")], help: "Windows sealed, by stream and result")
+                .increment()
+        case .delivered(let stream, _, let bytes):
+            registry.makeCounter(name: "roomstream_uploads_total", labels: [("stream", stream), ("result", "ok")], help: "Upload attempts, by stream and result")
+                .increment()
+            registry.makeCounter(name: "roomstream_uploaded_bytes_total", labels: [("stream", stream)], help: "Bytes of files delivered")
+                .increment(by: Int64(bytes))
+        case .deliveryFailed(let stream):
+            registry.makeCounter(name: "roomstream_uploads_total", labels: [("stream", stream), ("result", "failed")], help: "Upload attempts, by stream and result")
+                .increment()
+        }
+    }
+
+    // MARK: Exposition
+
+    /// The text exposition (format 0.0.4) with the state gauges read now.
+    func exposition(registry rooms: RoomRegistry, streams: StreamsEngine?, server: ServerCounters?, nowMilliseconds: Double) -> [UInt8] {
+        gauge("roomstream_live_rooms", "Rooms in memory with at least one peer").set(rooms.liveRoomCount)
+        gauge("roomstream_live_peers", "Peers in live rooms").set(rooms.livePeerCount)
+        gauge("roomstream_live_state_bytes", "Estimated heap bytes of the live rooms (bounded by ingest.max_live_state_mib)").set(rooms.liveStateBytes)
+        gauge("roomstream_ended_rooms", "Ended rooms held until every stream has sealed them").set(rooms.endedRoomCount)
+        if let server {
+            gauge("roomstream_open_connections", "Open HTTP connections").set(server.activeConnections)
+            gauge("roomstream_buffered_request_bytes", "Request bytes buffered across connections").set(server.bufferedRequestBytes)
+            // Counters kept by the server itself, exposed as gauges of their running totals.
+            gauge("roomstream_connections_accepted", "Connections accepted since start").set(server.acceptedConnections)
+            gauge("roomstream_connections_rejected", "Connections closed at accept since start (server.max_connections)").set(server.rejectedConnections)
+            gauge("roomstream_overload_refusals", "Requests answered 503 server_busy since start (server.max_buffered_request_mib)").set(server.overloadRefusals)
+        }
+        if let streams { streamGauges(streams.statuses, now: nowMilliseconds) }
+        return registry.emitToBuffer()
+    }
+
+    private func gauge(_ name: String, _ help: String) -> Gauge { registry.makeGauge(name: name, help: help) }
+
+    /// Per-stream gauge families: name and help (swift-prometheus requires one help per name).
+    private static let streamGaugeHelp: [(name: String, help: String)] = [
+        ("roomstream_stream_delivery_lag_seconds", "Age of the oldest file not yet delivered (0: none)"),
+        ("roomstream_stream_seal_lag_seconds", "How late the oldest due window's seal is (0: on time or paused)"),
+        ("roomstream_stream_paused", "1 while the stream is paused"),
+        ("roomstream_stream_pending_rooms", "Ended rooms waiting for the stream's next windows"),
+    ]
+    private static let spoolFilesHelp = "Files in the stream's spool, by delivery state"
+    private static let spoolBytesHelp = "Bytes of the files in the stream's spool, by delivery state"
+
+    private func streamGauges(_ statuses: [StreamsEngine.Status], now: Double) {
+        let ids = Set(statuses.map(\.definition.id))
+        // A deleted stream's series go, so a scrape never shows a stream that is not there.
+        let gone = streamSeries.withLock { seen in
+            defer { seen = ids }
+            return seen.subtracting(ids)
+        }
+        for id in gone {
+            for state in SealedFile.State.allCases {
+                registry.unregisterGauge(registry.makeGauge(name: "roomstream_spool_files", labels: [("stream", id), ("state", state.rawValue)], help: Self.spoolFilesHelp))
+                registry.unregisterGauge(registry.makeGauge(name: "roomstream_spool_bytes", labels: [("stream", id), ("state", state.rawValue)], help: Self.spoolBytesHelp))
+            }
+            for (name, help) in Self.streamGaugeHelp {
+                registry.unregisterGauge(registry.makeGauge(name: name, labels: [("stream", id)], help: help))
+            }
+        }
+        for status in statuses {
+            let id = status.definition.id
+            for state in SealedFile.State.allCases {
+                let files = status.files.filter { $0.state == state }
+                registry.makeGauge(name: "roomstream_spool_files", labels: [("stream", id), ("state", state.rawValue)], help: Self.spoolFilesHelp).set(files.count)
+                registry.makeGauge(name: "roomstream_spool_bytes", labels: [("stream", id), ("state", state.rawValue)], help: Self.spoolBytesHelp)
+                    .set(files.reduce(0) { $0 + $1.bytes })
+            }
+            let lags = StreamLags(status, now: now)
+            let values = [lags.deliverySeconds, lags.sealSeconds, status.definition.paused ? 1 : 0, Double(status.pendingRooms)]
+            for ((name, help), value) in zip(Self.streamGaugeHelp, values) {
+                registry.makeGauge(name: name, labels: [("stream", id)], help: help).set(value)
+            }
+        }
+    }
+}
+
+/// A stream's lags, reported apart (issue: one `lag_seconds` hid a file stuck retrying):
+/// sealing (how late the oldest due window is; a paused stream holds its windows and is
+/// reported as paused, not late) and delivery (the age of the oldest file not delivered).
+struct StreamLags: Equatable {
+    var sealSeconds: Double
+    var deliverySeconds: Double
+
+    init(_ status: StreamsEngine.Status, now: Double) {
+        sealSeconds = status.definition.paused ? 0 : max(0, now - Double(status.nextSealTime)) / 1000
+        let oldest = status.files.filter { $0.state != .uploaded }.map(\.sealedAt).min()
+        deliverySeconds = oldest.map { max(0, now - $0) / 1000 } ?? 0
+    }
+}
+
+extension Gauge {
+    fileprivate func set(_ value: Int) { set(Int64(value)) }
+}
