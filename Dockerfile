@@ -5,7 +5,7 @@
 FROM swift:6.3.1-bookworm AS build
 # Build dependencies, as the Makefile's RUN_PACKAGES: simdjson, zlib and libcurl headers.
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates pkg-config zlib1g-dev libsimdjson-dev libcurl4-openssl-dev libssl-dev \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates pkg-config zlib1g-dev libsimdjson-dev libcurl4-openssl-dev libssl-dev libmaxminddb-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Resolve dependencies first so source edits do not refetch them.
@@ -21,7 +21,7 @@ RUN swift build -c release --product roomstream \
 # curl for the health check.
 FROM swift:6.3.1-bookworm-slim
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl libcurl4 libssl3 libsimdjson14 zlib1g \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl libcurl4 libssl3 libsimdjson14 zlib1g libmaxminddb0 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/roomstream --create-home roomstream
 COPY --from=build /out/roomstream /usr/local/bin/roomstream

@@ -4,7 +4,7 @@ CONFIG       ?= Config/roomstream.json
 FUZZ_SECONDS ?= 60
 SHARED       ?= ../shared
 # Debian packages the build and the service need (later: libcurl4-openssl-dev, zlib1g-dev, ...).
-RUN_PACKAGES  = ca-certificates pkg-config zlib1g-dev libsimdjson-dev libcurl4-openssl-dev libssl-dev
+RUN_PACKAGES  = ca-certificates pkg-config zlib1g-dev libsimdjson-dev libcurl4-openssl-dev libssl-dev libmaxminddb-dev
 # What the tests need on top of that.
 TEST_PACKAGES = $(RUN_PACKAGES) curl python3 python3-pip gzip
 BENCH_PACKAGES = $(RUN_PACKAGES) wrk nginx

@@ -35,6 +35,8 @@ let package = Package(
         // libcurl (Debian libcurl4-openssl-dev) behind one C call per request.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CEpoll"),
+        // MaxMind DB look-ups (Debian libmaxminddb-dev) for peer locations.
+        .target(name: "CMaxMind", linkerSettings: [.linkedLibrary("maxminddb")]),
         // zlib (Debian zlib1g-dev) for gzip request bodies.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The domain: rooms, peers, figures, room records. No I/O; time is passed in.
@@ -50,7 +52,7 @@ let package = Package(
         .target(
             name: "RoomstreamApp",
             dependencies: [
-                "RoomstreamHTTP", "RoomstreamServer", "RoomstreamCore", "RoomstreamIngest", "RoomstreamStreams",
+                "RoomstreamHTTP", "RoomstreamServer", "RoomstreamCore", "RoomstreamIngest", "RoomstreamStreams", "CMaxMind",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]

@@ -6,8 +6,9 @@
 #    MinIO's (it canonicalizes the decoded path, as AWS S3, MinIO and Ceph RGW do); twice: once
 #    path-style and once virtual-hosted (--force-path-style=false: the bucket comes from the
 #    Host header, `roomstream-test.localhost:PORT`, which curl resolves to loopback itself).
-# The command sees S3_TEST_* (moto) and S3_TEST_RCLONE_* in its environment. The servers are
-# stopped however the command ends; the command's exit status is returned.
+# The command sees S3_TEST_* (moto) and S3_TEST_RCLONE_* in its environment, and the MaxMind
+# databases of the location tests as ROOMSTREAM_TEST_GEOIP_CITY / _ASN (scripts/geoip-test-databases.py).
+# The servers are stopped however the command ends; the command's exit status is returned.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
@@ -54,6 +55,8 @@ rclone_vhost_port=$(free_port)
   --config /dev/null --log-file "$work/rclone-vhost.log" &
 pids+=($!)
 wait_http "rclone serve s3 (virtual-hosted)" "http://127.0.0.1:$rclone_vhost_port/" "$!" "$work/rclone-vhost.log"
+geo_lines=$(python3 scripts/geoip-test-databases.py "$work/geoip")
+while IFS= read -r line; do export "${line?}"; done <<<"$geo_lines"
 export S3_TEST_RCLONE_ENDPOINT="http://127.0.0.1:$rclone_port"
 export S3_TEST_RCLONE_VHOST_ENDPOINT="http://localhost:$rclone_vhost_port"
 export S3_TEST_RCLONE_ACCESS_KEY_ID="$rclone_key"

@@ -30,6 +30,8 @@ public struct RoomstreamConfiguration: Sendable, Equatable {
     /// Which socket peers may say who the client is, and in which header
     /// (`server.trusted_proxies`, `server.client_ip_header`).
     var clientAddress = ClientAddressResolver()
+    /// MaxMind databases for peer locations (`location.city_database`, `location.asn_database`).
+    var location = LocationConfiguration()
     /// `GET /metrics` without the admin token (`metrics.open`; for a scraper on a private network).
     public var metricsOpen = false
     /// Data streams (`streams`).
@@ -89,7 +91,15 @@ extension RoomstreamConfiguration {
         }
         var config = RoomstreamConfiguration()
         let reader = try ConfigObject(root, path: "")
-        try reader.only(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url", "streams", "delivery", "durability", "metrics"])
+        try reader.only(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url", "streams", "delivery", "durability", "metrics", "location"])
+        if let location = try reader.object("location") {
+            try location.only(["city_database", "asn_database"])
+            for (key, path) in [("city_database", \LocationConfiguration.cityDatabase), ("asn_database", \LocationConfiguration.asnDatabase)] {
+                guard let value = try location.string(key) else { continue }
+                guard !value.isEmpty else { throw ConfigurationError(field: "location.\(key)", problem: "must be a file path (omit the key for no look-ups)") }
+                config.location[keyPath: path] = value
+            }
+        }
         if let metrics = try reader.object("metrics") {
             try metrics.only(["open"])
             if let open = try metrics.bool("open") { config.metricsOpen = open }

@@ -53,15 +53,20 @@ struct IngestRoutes: Sendable {
     var rateLimits = IngestRateLimits(configuration: IngestRateLimitConfiguration())
     var clientAddress = ClientAddressResolver()
     var metrics: ServiceMetrics?
+    var locator = GeoLocator()
     let limits = IngestLimits()
 
     /// Rate limits first (per client address before the key is even checked, so a flood of
     /// wrong keys is limited too), then the key, then its own limit.
-    func admit(_ request: RoutedRequest) throws(APIError) {
+    /// Returns the client's address.
+    @discardableResult
+    func admit(_ request: RoutedRequest) throws(APIError) -> IPAddress? {
         let now = clock.nowMilliseconds() / 1000
-        try rateLimits.checkAddress(clientAddress.clientAddress(request.http), now: now)
+        let address = clientAddress.clientAddress(request.http)
+        try rateLimits.checkAddress(address, now: now)
         let key = try authorization.requireIngestKey(request)
         try rateLimits.checkKey(key, now: now)
+        return address
     }
 
     func requireStorage() throws(APIError) { try durability.requireStorage() }
@@ -125,14 +130,14 @@ struct IngestRoutes: Sendable {
     }
 
     func samples(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
-        try admit(request)
+        let address = try admit(request)
         try requireStorage()
         let roomID = try Self.validID(request.parameter("room_id"), field: "room_id")
         let peerID = try Self.validID(request.parameter("peer_id"), field: "peer_id")
         // sendBeacon sends text/plain; both are parsed as JSON.
         let headers = request.http.headers
         guard Self.mediaTypeIs(headers, "application/json") || Self.mediaTypeIs(headers, "text/plain") else { throw AppErrors.unsupportedMediaType }
-        let batch: IngestBatch
+        var batch: IngestBatch
         do {
             if try Self.isGzip(headers) {
                 let inflated = try Gzip.decompress(request.http.body, maxOutputBytes: maxDecompressedBytes)
@@ -147,6 +152,7 @@ struct IngestRoutes: Sendable {
         } catch {
             throw .badRequest("invalid_body", "\(error)")
         }
+        batch.location = locator.locate(address)
         let outcome: IngestOutcome
         do {
             outcome = try registry.ingest(

@@ -84,9 +84,17 @@ public final class RoomstreamService: Sendable {
             }
         }
         let durability = IngestDurability(checkpoint: checkpoint, log: log, maxUncheckpointedLogBytes: configuration.maxUncheckpointedLogBytes, checkpointSoon: checkpointSoon)
+        var locator = try GeoLocator(configuration: configuration.location)
+        locator.onError = { [logger] error in logger.warning("location look-up failed", metadata: ["error": "\(error)"]) }
+        if locator.isEnabled {
+            logger.info("location databases", metadata: [
+                "city": "\(locator.city.map { "\($0.path) (\($0.databaseType))" } ?? "none")",
+                "asn": "\(locator.asn.map { "\($0.path) (\($0.databaseType))" } ?? "none")",
+            ])
+        }
         let serverBox = Locked<HTTPServer?>(nil)
         let router = Routes.make(readiness: readiness, registry: registry, streams: streams, durability: durability, configuration: configuration, clock: wallClock,
-                                 metrics: metrics, serverCounters: { serverBox.withLock { $0?.counters } }) { [logger] error, request in
+                                 metrics: metrics, locator: locator, serverCounters: { serverBox.withLock { $0?.counters } }) { [logger] error, request in
             logger.error("handler failed", metadata: [
                 "method": "\(request.method)", "target": "\(request.target)", "request_id": "\(request.requestID ?? "")", "error": "\(error)",
             ])

@@ -8,7 +8,7 @@ enum Routes {
     static func make(
         readiness: Readiness, registry: RoomRegistry = RoomRegistry(), streams: StreamsEngine? = nil, durability: IngestDurability = IngestDurability(),
         configuration: RoomstreamConfiguration = RoomstreamConfiguration(),
-        clock: any WallClock = SystemWallClock(), metrics: ServiceMetrics? = nil, serverCounters: @escaping @Sendable () -> ServerCounters? = { nil },
+        clock: any WallClock = SystemWallClock(), metrics: ServiceMetrics? = nil, locator: GeoLocator = GeoLocator(), serverCounters: @escaping @Sendable () -> ServerCounters? = { nil },
         onUnexpectedError: @escaping @Sendable (any Error, HTTPRequest) -> Void
     ) -> Router {
         var router = Router(onUnexpectedError: onUnexpectedError)
@@ -17,7 +17,8 @@ enum Routes {
         durability.retryAfterSeconds = max(1, Int(configuration.checkpointIntervalSeconds.rounded(.up)))
         IngestRoutes(registry: registry, authorization: authorization, clock: clock, maxDecompressedBytes: configuration.maxDecompressedBodyBytes,
                      durability: durability, cors: IngestCORS(origins: configuration.corsOrigins),
-                     rateLimits: IngestRateLimits(configuration: configuration.rateLimits), clientAddress: configuration.clientAddress, metrics: metrics)
+                     rateLimits: IngestRateLimits(configuration: configuration.rateLimits), clientAddress: configuration.clientAddress, metrics: metrics,
+                     locator: locator)
             .register(on: &router)
         RoomRoutes(registry: registry, authorization: authorization, publicURL: configuration.publicURL).register(on: &router)
         if let streams {

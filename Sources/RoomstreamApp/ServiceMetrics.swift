@@ -39,9 +39,9 @@ final class ServiceMetrics: Sendable {
 
     init() {
         let help = "Samples and events in ingest requests, by what became of them"
-        samplesAccepted = registry.makeCounter(name: "roomstream_ingest_items_total", labels: [("result", "accepted")], help: help)
-        samplesDuplicate = registry.makeCounter(name: "roomstream_ingest_items_total", labels: [("result", "duplicate")], help: help)
-        samplesLate = registry.makeCounter(name: "roomstream_ingest_items_total", labels: [("result", "late")], help: help)
+        samplesAccepted = registry.makeCounter(descriptor: .named("roomstream_ingest_items_total", help), labels: [("result", "accepted")])
+        samplesDuplicate = registry.makeCounter(descriptor: .named("roomstream_ingest_items_total", help), labels: [("result", "duplicate")])
+        samplesLate = registry.makeCounter(descriptor: .named("roomstream_ingest_items_total", help), labels: [("result", "late")])
     }
 
     // MARK: Requests
@@ -55,8 +55,8 @@ final class ServiceMetrics: Sendable {
         let counter = requestCounters.withLock { counters in
             if let counter = counters[key] { return counter }
             let counter = registry.makeCounter(
-                name: "roomstream_http_requests_total", labels: [("method", methodLabel), ("route", routeLabel), ("status", String(status))],
-                help: "HTTP requests answered, by method, route pattern and status")
+                descriptor: .named("roomstream_http_requests_total", "HTTP requests answered, by method, route pattern and status"),
+                labels: [("method", methodLabel), ("route", routeLabel), ("status", String(status))])
             counters[key] = counter
             return counter
         }
@@ -64,8 +64,9 @@ final class ServiceMetrics: Sendable {
         let histogram = durations.withLock { histograms in
             if let histogram = histograms[routeLabel] { return histogram }
             let histogram = registry.makeDurationHistogram(
-                name: "roomstream_http_request_duration_seconds", labels: [("route", routeLabel)], buckets: Self.durationBuckets,
-                help: "Time from a complete request to its response being ready (write-ahead log included), by route pattern")
+                descriptor: .named("roomstream_http_request_duration_seconds",
+                                   "Time from a complete request to its response being ready (write-ahead log included), by route pattern"),
+                labels: [("route", routeLabel)], buckets: Self.durationBuckets)
             histograms[routeLabel] = histogram
             return histogram
         }
@@ -82,8 +83,9 @@ final class ServiceMetrics: Sendable {
     func ingestRejected(code: String) {
         let counter = rejected.withLock { counters in
             if let counter = counters[code] { return counter }
-            let counter = registry.makeCounter(name: "roomstream_ingest_rejected_requests_total", labels: [("code", code)],
-                                               help: "Ingest requests refused, by error code (their items are not counted)")
+            let counter = registry.makeCounter(
+                descriptor: .named("roomstream_ingest_rejected_requests_total", "Ingest requests refused, by error code (their items are not counted)"),
+                labels: [("code", code)])
             counters[code] = counter
             return counter
         }
@@ -95,21 +97,20 @@ final class ServiceMetrics: Sendable {
     func streams(_ measurement: StreamsMeasurement) {
         switch measurement {
         case .sealed(let stream, let seconds, _, _):
-            registry.makeCounter(name: "roomstream_seals_total", labels: [("stream", stream), ("result", "ok")], help: "Windows sealed, by stream and result")
+            registry.makeCounter(descriptor: .named("roomstream_seals_total", "Windows sealed, by stream and result"), labels: [("stream", stream), ("result", "ok")])
                 .increment()
-            registry.makeDurationHistogram(name: "roomstream_seal_duration_seconds", labels: [("stream", stream)], buckets: Self.sealBuckets,
-                                           help: "Time to seal one window into a spooled file")
+            registry.makeDurationHistogram(descriptor: .named("roomstream_seal_duration_seconds", "Time to seal one window into a spooled file"), labels: [("stream", stream)], buckets: Self.sealBuckets)
                 .record(.nanoseconds(Int64((seconds * 1e9).rounded())))
         case .sealFailed(let stream):
-            registry.makeCounter(name: "roomstream_seals_total", labels: [("stream", stream), ("result", "failed")], help: "Windows sealed, by stream and result")
+            registry.makeCounter(descriptor: .named("roomstream_seals_total", "Windows sealed, by stream and result"), labels: [("stream", stream), ("result", "failed")])
                 .increment()
         case .delivered(let stream, _, let bytes):
-            registry.makeCounter(name: "roomstream_uploads_total", labels: [("stream", stream), ("result", "ok")], help: "Upload attempts, by stream and result")
+            registry.makeCounter(descriptor: .named("roomstream_uploads_total", "Upload attempts, by stream and result"), labels: [("stream", stream), ("result", "ok")])
                 .increment()
-            registry.makeCounter(name: "roomstream_uploaded_bytes_total", labels: [("stream", stream)], help: "Bytes of files delivered")
+            registry.makeCounter(descriptor: .named("roomstream_uploaded_bytes_total", "Bytes of files delivered"), labels: [("stream", stream)])
                 .increment(by: Int64(bytes))
         case .deliveryFailed(let stream):
-            registry.makeCounter(name: "roomstream_uploads_total", labels: [("stream", stream), ("result", "failed")], help: "Upload attempts, by stream and result")
+            registry.makeCounter(descriptor: .named("roomstream_uploads_total", "Upload attempts, by stream and result"), labels: [("stream", stream), ("result", "failed")])
                 .increment()
         }
     }
@@ -134,7 +135,7 @@ final class ServiceMetrics: Sendable {
         return registry.emitToBuffer()
     }
 
-    private func gauge(_ name: String, _ help: String) -> Gauge { registry.makeGauge(name: name, help: help) }
+    private func gauge(_ name: String, _ help: String) -> Gauge { registry.makeGauge(descriptor: .named(name, help)) }
 
     /// Per-stream gauge families: name and help (swift-prometheus requires one help per name).
     private static let streamGaugeHelp: [(name: String, help: String)] = [
@@ -155,25 +156,25 @@ final class ServiceMetrics: Sendable {
         }
         for id in gone {
             for state in SealedFile.State.allCases {
-                registry.unregisterGauge(registry.makeGauge(name: "roomstream_spool_files", labels: [("stream", id), ("state", state.rawValue)], help: Self.spoolFilesHelp))
-                registry.unregisterGauge(registry.makeGauge(name: "roomstream_spool_bytes", labels: [("stream", id), ("state", state.rawValue)], help: Self.spoolBytesHelp))
+                registry.unregisterGauge(registry.makeGauge(descriptor: .named("roomstream_spool_files", Self.spoolFilesHelp), labels: [("stream", id), ("state", state.rawValue)]))
+                registry.unregisterGauge(registry.makeGauge(descriptor: .named("roomstream_spool_bytes", Self.spoolBytesHelp), labels: [("stream", id), ("state", state.rawValue)]))
             }
             for (name, help) in Self.streamGaugeHelp {
-                registry.unregisterGauge(registry.makeGauge(name: name, labels: [("stream", id)], help: help))
+                registry.unregisterGauge(registry.makeGauge(descriptor: .named(name, help), labels: [("stream", id)]))
             }
         }
         for status in statuses {
             let id = status.definition.id
             for state in SealedFile.State.allCases {
                 let files = status.files.filter { $0.state == state }
-                registry.makeGauge(name: "roomstream_spool_files", labels: [("stream", id), ("state", state.rawValue)], help: Self.spoolFilesHelp).set(files.count)
-                registry.makeGauge(name: "roomstream_spool_bytes", labels: [("stream", id), ("state", state.rawValue)], help: Self.spoolBytesHelp)
+                registry.makeGauge(descriptor: .named("roomstream_spool_files", Self.spoolFilesHelp), labels: [("stream", id), ("state", state.rawValue)]).set(files.count)
+                registry.makeGauge(descriptor: .named("roomstream_spool_bytes", Self.spoolBytesHelp), labels: [("stream", id), ("state", state.rawValue)])
                     .set(files.reduce(0) { $0 + $1.bytes })
             }
             let lags = StreamLags(status, now: now)
             let values = [lags.deliverySeconds, lags.sealSeconds, status.definition.paused ? 1 : 0, Double(status.pendingRooms)]
             for ((name, help), value) in zip(Self.streamGaugeHelp, values) {
-                registry.makeGauge(name: name, labels: [("stream", id)], help: help).set(value)
+                registry.makeGauge(descriptor: .named(name, help), labels: [("stream", id)]).set(value)
             }
         }
     }
@@ -195,4 +196,11 @@ struct StreamLags: Equatable {
 
 extension Gauge {
     fileprivate func set(_ value: Int) { set(Int64(value)) }
+}
+
+extension MetricNameDescriptor {
+    /// A metric named exactly `name` (its unit already part of it) with its help text.
+    fileprivate static func named(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
 }

@@ -44,6 +44,9 @@ public struct IngestBatch: Sendable, Equatable {
     public var audioDevice: String?
     public var videoDevice: String?
     public var userRating: Int?
+    /// Where the request came from (the service's look-up of the client address, never the
+    /// body); recorded in the write-ahead log beside the batch, not in its encoding.
+    public var location: PeerLocation?
     public var events: [Event] = []
     public var samples: [Sample] = []
 
@@ -53,7 +56,7 @@ public struct IngestBatch: Sendable, Equatable {
         lhs.sdkVersion == rhs.sdkVersion && lhs.userAgent == rhs.userAgent
             && lhs.keys.elementsEqual(rhs.keys) { $0.name == $1.name && $0.value == $1.value }
             && lhs.audioDevice == rhs.audioDevice && lhs.videoDevice == rhs.videoDevice
-            && lhs.userRating == rhs.userRating && lhs.events == rhs.events && lhs.samples == rhs.samples
+            && lhs.userRating == rhs.userRating && lhs.location == rhs.location && lhs.events == rhs.events && lhs.samples == rhs.samples
     }
 
     /// The latest client timestamp in the request, for the clock-offset estimate.

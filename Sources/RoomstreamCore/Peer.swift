@@ -13,6 +13,9 @@ public struct Peer: Sendable {
     public private(set) var keyOrder: [String] = []
     public private(set) var audioDevice: String?
     public private(set) var videoDevice: String?
+    /// From the client address of the first request that could be placed (kept for the
+    /// peer's life: a call that switches networks keeps where it started).
+    public private(set) var location: PeerLocation?
     public private(set) var ratingSum = 0
     public private(set) var ratingCount = 0
 
@@ -81,6 +84,7 @@ public struct Peer: Sendable {
             }
             keys[name] = value
         }
+        if location == nil, let found = batch.location { location = found }
         if let device = batch.audioDevice { audioDevice = device }
         if let device = batch.videoDevice { videoDevice = device }
         if let rating = batch.userRating {
@@ -179,6 +183,7 @@ public struct Peer: Sendable {
         for connection in trackers { total += MemoryFootprint.string(connection.pc) + connection.tracker.heapBytes }
         total += audioSend.heapBytes + audioRecv.heapBytes + videoSend.heapBytes + videoRecv.heapBytes
         total += features.heapBytes + MemoryFootprint.string(firstPcCreated?.pc)
+        total += location?.heapBytes ?? 0
         return total
     }
 

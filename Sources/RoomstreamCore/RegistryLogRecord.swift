@@ -12,7 +12,11 @@ public enum RegistryLogRecord: Sendable, Equatable {
     case release(endedBefore: Double)
 
     enum Tag: UInt8 {
-        case ingest = 1, leave = 2, expire = 3, release = 4
+        /// `ingest` as written before locations (still replayed: location nil).
+        case ingestWithoutLocation = 1
+        case leave = 2, expire = 3, release = 4
+        /// `ingest` with the batch's location after the user agent.
+        case ingest = 5
     }
 
     /// The record's bytes (the log adds length, checksum and sequence number around them).
@@ -26,6 +30,11 @@ public enum RegistryLogRecord: Sendable, Equatable {
             writer.string(peerID)
             writer.double(arrival)
             writer.optionalString(userAgent)
+            writer.optional(batch.location) { writer, location in
+                writer.optionalString(location.city)
+                writer.optionalString(location.country)
+                writer.optionalString(location.organization)
+            }
             batch.encode(into: &writer)
         case .leave(let roomID, let peerID, let arrival):
             writer.u8(Tag.leave.rawValue)
@@ -45,11 +54,18 @@ public enum RegistryLogRecord: Sendable, Equatable {
     public static func decode(_ bytes: ArraySlice<UInt8>) throws(BinaryReader.Truncated) -> RegistryLogRecord {
         var reader = BinaryReader(bytes)
         let record: RegistryLogRecord
-        switch Tag(rawValue: try reader.u8()) {
-        case .ingest:
+        let tag = Tag(rawValue: try reader.u8())
+        switch tag {
+        case .ingest, .ingestWithoutLocation:
             let roomID = try reader.string(), peerID = try reader.string(), arrival = try reader.double()
             let userAgent = try reader.optionalString()
-            record = .ingest(roomID: roomID, peerID: peerID, batch: try IngestBatch.decode(&reader), arrival: arrival, userAgent: userAgent)
+            var location: PeerLocation?
+            if tag == .ingest, try reader.present() {
+                location = PeerLocation(city: try reader.optionalString(), country: try reader.optionalString(), organization: try reader.optionalString())
+            }
+            var batch = try IngestBatch.decode(&reader)
+            batch.location = location
+            record = .ingest(roomID: roomID, peerID: peerID, batch: batch, arrival: arrival, userAgent: userAgent)
         case .leave:
             record = .leave(roomID: try reader.string(), peerID: try reader.string(), arrival: try reader.double())
         case .expire:

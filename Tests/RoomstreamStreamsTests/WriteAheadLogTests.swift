@@ -27,16 +27,41 @@ struct WriteAheadLogTests {
         full.samples[0].report.localCandidates[0].url = "turn:turn.example.com:3478"
         full.samples[0].report.localCandidates[0].networkProtocol = "udp"
         full.samples[0].report.remoteInbound[0].totalRoundTripTime = .nan  // bit patterns survive
+        full.location = PeerLocation(city: "Malmö", country: "Sweden", organization: nil)
+        var countryOnly = IngestBatch()
+        countryOnly.location = PeerLocation(city: nil, country: "United States", organization: "Google LLC")
         return [
             .ingest(roomID: "room 日本", peerID: "p/1", batch: full, arrival: t0 + 20, userAgent: "UA"),
             .ingest(roomID: "r", peerID: "p", batch: IngestBatch(), arrival: -0.0, userAgent: nil),
             .leave(roomID: "r", peerID: "p", arrival: t0),
             .expire(now: t0 + 30_000),
             .release(endedBefore: .greatestFiniteMagnitude),
+            .ingest(roomID: "r", peerID: "q", batch: countryOnly, arrival: t0, userAgent: nil),
         ]
     }
 
-    @Test(arguments: 0..<5)
+    /// A record written before locations existed (tag 1) still replays, without a location.
+    @Test func anIngestRecordWithoutLocationStillDecodes() throws {
+        var bytes = RegistryLogRecord.ingest(roomID: "r", peerID: "p", batch: IngestBatch(), arrival: Self.t0, userAgent: "UA").encoded()
+        #expect(bytes[0] == 5)
+        // Tag 5 carries one more byte (location absent) after the user agent: tag 1 is without it.
+        var legacy = RegistryLogRecord.ingest(roomID: "r", peerID: "p", batch: IngestBatch(), arrival: Self.t0, userAgent: "UA").encoded()
+        legacy[0] = 1
+        // Find the absent-location byte: the encoding with a location differs only there on.
+        var located = IngestBatch()
+        located.location = PeerLocation(city: "X", country: nil, organization: nil)
+        let withLocation = RegistryLogRecord.ingest(roomID: "r", peerID: "p", batch: located, arrival: Self.t0, userAgent: "UA").encoded()
+        let index = try #require(zip(bytes, withLocation).enumerated().first { $0.element.0 != $0.element.1 }?.offset)
+        #expect(bytes[index] == 0)
+        legacy.remove(at: index)
+        bytes = legacy
+        let decoded = try RegistryLogRecord.decode(bytes[...])
+        guard case .ingest(_, _, let batch, _, let userAgent) = decoded else { Issue.record("not an ingest record"); return }
+        #expect(batch.location == nil)
+        #expect(userAgent == "UA")
+    }
+
+    @Test(arguments: 0..<6)
     func recordsRoundTripAndEveryPrefixIsRefused(_ index: Int) throws {
         let record = Self.records[index]
         let bytes = record.encoded()
@@ -101,7 +126,7 @@ struct WriteAheadLogTests {
         let directory = Self.directory()
         let first = WriteAheadLog(configuration: .init(directory: directory))
         try first.open(after: 0)
-        await Self.write(first, Self.records)
+        await Self.write(first, Array(Self.records.prefix(5)))
         first.finish()
         // A second segment repeating LSNs 4 and 5 (a group rewritten after a write error).
         let second = WriteAheadLog(configuration: .init(directory: directory))
