@@ -196,6 +196,34 @@ struct StreamAdminRoutes: Sendable {
         case .intervalChange:
             APIError(status: HTTPStatus(code: 409), code: "interval_immutable", message: "interval_minutes cannot change: sealed windows would not line up; create a new stream")
         case .persistence(let detail): APIError(status: .internalServerError, code: "persistence_failed", message: "the change could not be saved: \(detail)")
+        case .destination(let failure) where failure.kind == .definition: .badRequest("invalid_field", failure.description)
+        case .destination(let failure):
+            // RFC 4918 §11.4: the request failed because another action (the store) failed.
+            APIError(status: HTTPStatus(code: 424), code: "destination_check_failed",
+                     message: "\(failure.description) (nothing was changed; fix the destination, or add ?check=false to save it unchecked)")
+        case .changedMeanwhile(let id):
+            APIError(status: HTTPStatus(code: 409), code: "changed_meanwhile", message: "stream \(id) changed while this change was being checked; retry")
+        }
+    }
+
+    /// `?check=false` saves a destination without trying it (the store is down for now).
+    static func wantsCheck(_ request: RoutedRequest) throws(APIError) -> Bool {
+        switch request.query["check"] {
+        case nil, "true": return true
+        case "false": return false
+        case let other?: throw .badRequest("invalid_query", "check must be true or false, got '\(other)'")
+        }
+    }
+
+    /// Creating or changing a stream may try its destination (seconds, on the network): the
+    /// work runs on the admin queue, never on an event loop, and the answer is deferred.
+    static let queue = DispatchQueue(label: "roomstream.streams.admin")
+
+    static func offLoop(_ work: @escaping @Sendable () throws(APIError) -> HTTPResponse) -> HTTPResponse {
+        .deferred { completion in
+            queue.async {
+                do throws(APIError) { completion(try work()) } catch { completion(error.response) }
+            }
         }
     }
 
@@ -222,8 +250,11 @@ struct StreamAdminRoutes: Sendable {
         } catch {
             throw .badRequest("invalid_field", error.description)
         }
-        do { try engine.create(definition, now: clock.nowMilliseconds()) } catch { throw Self.apiError(error) }
-        return show(definition.id, status: HTTPStatus(code: 201))
+        let check = try Self.wantsCheck(request)
+        return Self.offLoop { [engine, clock] () throws(APIError) -> HTTPResponse in
+            do throws(StreamsEngine.AdminError) { try engine.create(definition, now: clock.nowMilliseconds(), check: check) } catch { throw Self.apiError(error) }
+            return self.show(definition.id, status: HTTPStatus(code: 201))
+        }
     }
 
     /// Merges the body over the stream's current definition (the destination field by field).
@@ -258,8 +289,11 @@ struct StreamAdminRoutes: Sendable {
         } catch {
             throw .badRequest("malformed_json", "the body must be a JSON object")
         }
-        do { try engine.update(id) { $0 = definition } } catch { throw Self.apiError(error) }
-        return show(id, status: .ok)
+        let check = try Self.wantsCheck(request)
+        return Self.offLoop { [engine] () throws(APIError) -> HTTPResponse in
+            do throws(StreamsEngine.AdminError) { try engine.update(id, check: check) { $0 = definition } } catch { throw Self.apiError(error) }
+            return self.show(id, status: .ok)
+        }
     }
 
     func delete(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {

@@ -42,15 +42,20 @@ public enum S3Error: Error, Equatable, Sendable, CustomStringConvertible {
 /// canonical URI AWS S3, MinIO, Ceph RGW, R2 and GCS compute from the decoded key.
 public struct S3Client: Sendable {
     public let destination: S3Destination
-    private let secret: String
+    private let credentials: S3Credentials
     public var connectTimeoutMilliseconds = 10_000
     public var timeoutMilliseconds = 300_000
     /// The signing time; the wall clock unless a test fixes it.
     var epochSeconds: @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
 
-    public init(destination: S3Destination, secret: String) {
+    public init(destination: S3Destination, credentials: S3Credentials) {
         self.destination = destination
-        self.secret = secret
+        self.credentials = credentials
+    }
+
+    /// With the destination's own access key id and this secret.
+    public init(destination: S3Destination, secret: String) {
+        self.init(destination: destination, credentials: S3Credentials(accessKeyID: destination.accessKeyID, secretAccessKey: secret))
     }
 
     /// The endpoint split into scheme, authority (`host[:port]`) and an optional base path.
@@ -94,7 +99,10 @@ public struct S3Client: Sendable {
         let canonicalQuery = SigV4Signer.canonicalQuery(query)
         var all: [(name: String, value: String)] = [("Host", host)] + headers
         if !body.isEmpty { all.append(("Content-MD5", Data(Digest.md5(body)).base64EncodedString())) }
-        let signer = SigV4Signer(accessKeyID: destination.accessKeyID, secretAccessKey: secret, region: destination.region)
+        // Temporary credentials (STS): the token travels in a signed header (AWS SigV4, "Add the
+        // signature to the HTTP Authorization header").
+        if let token = credentials.sessionToken { all.append(("X-Amz-Security-Token", token)) }
+        let signer = SigV4Signer(accessKeyID: credentials.accessKeyID, secretAccessKey: credentials.secretAccessKey, region: destination.region)
         let signed = signer.sign(method: method, encodedPath: path, query: canonicalQuery, headers: all,
                                  payloadSHA256: TextFormat.hex(Digest.sha256(body)), epochSeconds: epochSeconds())
         let url = "\(endpointParts.scheme)://\(host)\(path)" + (canonicalQuery.isEmpty ? "" : "?" + canonicalQuery)
@@ -103,6 +111,11 @@ public struct S3Client: Sendable {
 
     public func put(key: String, body: [UInt8], contentType: String = "application/json", contentEncoding: String? = nil) throws(S3Error) {
         _ = try perform(prepare("PUT", key: key, headers: Self.contentHeaders(contentType, contentEncoding), body: body), body: body)
+    }
+
+    /// Deletes an object (S3 answers 204 whether or not it existed).
+    public func delete(key: String) throws(S3Error) {
+        _ = try perform(prepare("DELETE", key: key, body: []), body: nil)
     }
 
     static func contentHeaders(_ contentType: String, _ contentEncoding: String?) -> [(name: String, value: String)] {
@@ -237,4 +250,46 @@ private func withCStringArray<Result>(_ strings: [String], _ body: (UnsafePointe
     defer { for pointer in pointers { free(pointer) } }
     let constPointers = pointers.map { UnsafePointer($0) }
     return constPointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+/// The keys an S3 request is signed with.
+public struct S3Credentials: Sendable, Equatable {
+    public var accessKeyID: String
+    public var secretAccessKey: String
+    /// `AWS_SESSION_TOKEN` for temporary credentials.
+    public var sessionToken: String?
+
+    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
+        self.accessKeyID = accessKeyID
+        self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken
+    }
+
+    /// A destination's credentials: its `access_key_id` with `secret_access_key` or the
+    /// variable `secret_access_key_env` names; or, when it names neither key nor secret, the
+    /// standard AWS variables `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and (optional)
+    /// `AWS_SESSION_TOKEN`. Throws naming the field or variable that is missing.
+    public static func resolve(_ s3: S3Destination, environment: [String: String]) throws(StreamDefinitionError) -> S3Credentials {
+        func variable(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        if s3.usesEnvironmentCredentials {
+            guard let key = variable("AWS_ACCESS_KEY_ID") else {
+                throw StreamDefinitionError(field: "destination.access_key_id", problem: "not given, and AWS_ACCESS_KEY_ID is not set in the environment")
+            }
+            guard let secret = variable("AWS_SECRET_ACCESS_KEY") else {
+                throw StreamDefinitionError(field: "destination.secret_access_key", problem: "not given, and AWS_SECRET_ACCESS_KEY is not set in the environment")
+            }
+            return S3Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: variable("AWS_SESSION_TOKEN"))
+        }
+        if let secret = s3.secretAccessKey { return S3Credentials(accessKeyID: s3.accessKeyID, secretAccessKey: secret) }
+        let name = s3.secretAccessKeyEnv ?? ""
+        guard let secret = variable(name) else {
+            throw StreamDefinitionError(field: "destination.secret_access_key_env", problem: "\(name) is not set in the environment")
+        }
+        return S3Credentials(accessKeyID: s3.accessKeyID, secretAccessKey: secret)
+    }
+}
+
+extension S3Destination {
+    /// No key and no secret given: the standard AWS environment variables are used.
+    public var usesEnvironmentCredentials: Bool { accessKeyID.isEmpty && secretAccessKey == nil && secretAccessKeyEnv == nil }
 }

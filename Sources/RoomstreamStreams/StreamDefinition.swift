@@ -123,7 +123,11 @@ extension StreamDefinition {
                 throw StreamDefinitionError(field: "destination.bucket", problem: "must be 3-63 characters of a-z, 0-9, - and .")
             }
             try KeyRules.checkPrefix(s3.prefix, field: "destination.prefix")
-            guard !s3.accessKeyID.isEmpty else { throw StreamDefinitionError(field: "destination.access_key_id", problem: "must not be empty") }
+            // Neither key nor secret: the standard AWS variables at upload time (S3Credentials).
+            if s3.usesEnvironmentCredentials { return }
+            guard !s3.accessKeyID.isEmpty else {
+                throw StreamDefinitionError(field: "destination.access_key_id", problem: "must not be empty (or leave out the key and the secret to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
+            }
             guard (s3.secretAccessKey != nil) != (s3.secretAccessKeyEnv != nil) else {
                 throw StreamDefinitionError(field: "destination.secret_access_key", problem: "give exactly one of secret_access_key and secret_access_key_env")
             }
@@ -319,7 +323,7 @@ extension StreamDestination: Encodable {
             try container.encode(s3.region, forKey: AnyCodingKey("region"))
             try container.encode(s3.bucket, forKey: AnyCodingKey("bucket"))
             try container.encode(s3.prefix, forKey: AnyCodingKey("prefix"))
-            try container.encode(s3.accessKeyID, forKey: AnyCodingKey("access_key_id"))
+            if !s3.accessKeyID.isEmpty { try container.encode(s3.accessKeyID, forKey: AnyCodingKey("access_key_id")) }
             let redact = encoder.userInfo[.redactSecrets] as? Bool == true
             if let secret = s3.secretAccessKey { try container.encode(redact ? "***" : secret, forKey: AnyCodingKey("secret_access_key")) }
             if let name = s3.secretAccessKeyEnv { try container.encode(name, forKey: AnyCodingKey("secret_access_key_env")) }

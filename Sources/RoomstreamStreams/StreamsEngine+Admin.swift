@@ -15,6 +15,23 @@ extension StreamsEngine {
         case invalid(StreamDefinitionError)
         case intervalChange
         case persistence(String)
+        /// The destination check failed (`DestinationCheck`).
+        case destination(DestinationCheck.Failure)
+        /// The stream's destination changed while this change was being checked.
+        case changedMeanwhile(String)
+    }
+
+    /// Before a definition is accepted: its S3 secret must be resolvable (always; no I/O), and,
+    /// when `check` is set, the destination is tried (`DestinationCheck`, network or disk).
+    /// Runs without any lock: a check may take seconds.
+    func verify(_ definition: StreamDefinition, check: Bool) throws(AdminError) {
+        if case .s3(let s3) = definition.destination {
+            do { _ = try S3Credentials.resolve(s3, environment: environment()) } catch {
+                throw .destination(DestinationCheck.Failure(kind: .definition, field: error.field, problem: error.problem))
+            }
+        }
+        guard check else { return }
+        if let failure = destinationCheck(definition.destination) { throw .destination(failure) }
     }
 
     /// Directory destinations set through the API must stay under the API root; an unchanged
@@ -27,12 +44,14 @@ extension StreamsEngine {
 
     private var definitions: [StreamDefinition] { streams.withLock { $0.map(\.definition) } }
 
-    public func create(_ definition: StreamDefinition, now: Double) throws(AdminError) {
+    public func create(_ definition: StreamDefinition, now: Double, check: Bool = true) throws(AdminError) {
         do { try definition.validate() } catch { throw .invalid(error) }
+        guard !definitions.contains(where: { $0.id == definition.id }) else { throw .exists(definition.id) }
+        try checkAPIDirectory(definition)
+        try verify(definition, check: check)
         try adminLock.withLock { _ throws(AdminError) in
             let current = definitions
             guard !current.contains(where: { $0.id == definition.id }) else { throw .exists(definition.id) }
-            try checkAPIDirectory(definition)
             let runtime: Runtime
             do { runtime = try Self.makeRuntime(definition, configuration: configuration, now: now) } catch { throw .persistence("\(error)") }
             try persist(current + [definition], deletedNow: nil)
@@ -43,7 +62,19 @@ extension StreamsEngine {
 
     /// Applies `change` to a stream's definition. The interval cannot change: windows already
     /// sealed would not line up with the new ones (create another stream instead).
-    public func update(_ id: String, _ change: (inout StreamDefinition) -> Void) throws(AdminError) {
+    public func update(_ id: String, check: Bool = true, _ change: (inout StreamDefinition) -> Void) throws(AdminError) {
+        // The new destination is checked first, outside the admin lock (it may take seconds);
+        // the change is then applied to the definition as it is by then.
+        guard let snapshot = definitions.first(where: { $0.id == id }) else { throw .notFound(id) }
+        var candidate = snapshot
+        change(&candidate)
+        candidate.id = id
+        do throws(StreamDefinitionError) { try candidate.validate() } catch { throw .invalid(error) }
+        let checked = candidate.destination
+        if checked != snapshot.destination {
+            try checkAPIDirectory(candidate, unlessSameAs: snapshot)
+            try verify(candidate, check: check)
+        }
         try adminLock.withLock { _ throws(AdminError) in
             var current = definitions
             guard let index = current.firstIndex(where: { $0.id == id }) else { throw .notFound(id) }
@@ -54,6 +85,7 @@ extension StreamsEngine {
             guard definition.intervalMinutes == before.intervalMinutes else { throw .intervalChange }
             do throws(StreamDefinitionError) { try definition.validate() } catch { throw .invalid(error) }
             try checkAPIDirectory(definition, unlessSameAs: before)
+            if definition.destination != before.destination && definition.destination != checked { throw .changedMeanwhile(id) }
             current[index] = definition
             try persist(current, deletedNow: nil)
             streams.withLock { runtimes in

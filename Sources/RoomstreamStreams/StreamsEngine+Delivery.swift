@@ -27,10 +27,11 @@ extension StreamsEngine {
         case .directory(let path):
             try DirectoryStore(root: directories.resolve(path)).put(key: file.key, from: delivery.spoolPath)
         case .s3(let s3):
-            guard let secret = s3.secretAccessKey ?? s3.secretAccessKeyEnv.flatMap({ ProcessInfo.processInfo.environment[$0] }) else {
-                throw StreamError.unsupported("secret_access_key_env \(s3.secretAccessKeyEnv ?? "") is not set in the environment")
+            let credentials: S3Credentials
+            do { credentials = try S3Credentials.resolve(s3, environment: environment()) } catch {
+                throw StreamError.unsupported("\(error)")
             }
-            let client = S3Client(destination: s3, secret: secret)
+            let client = S3Client(destination: s3, credentials: credentials)
             if file.bytes > configuration.multipartThresholdBytes {
                 try client.putMultipart(key: file.key, path: delivery.spoolPath, partBytes: configuration.multipartPartBytes,
                                         contentEncoding: file.gzip ? "gzip" : nil)

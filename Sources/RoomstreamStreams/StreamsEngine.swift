@@ -34,6 +34,10 @@ public final class StreamsEngine: Sendable {
         /// wait, undelivered, for the resume: the journal and the ended rooms held in memory
         /// stay bounded, and nothing is lost.
         public var maxPausedSeconds: Double = 24 * 3600
+        /// Where secrets' variables are read (the process environment; tests pass their own).
+        public var environment: @Sendable () -> [String: String] = { ProcessInfo.processInfo.environment }
+        /// How a destination is tried before the admin API accepts it (tests may replace it).
+        public var destinationCheck: (@Sendable (StreamDestination, DirectoryConfinement, [String: String]) -> DestinationCheck.Failure?)?
 
         /// Where directory destinations resolve, and where API-made ones must stay.
         public var directories: DirectoryConfinement { DirectoryConfinement(dataDirectory: dataDirectory, apiRoot: apiDirectoryRoot) }
@@ -131,6 +135,14 @@ public final class StreamsEngine: Sendable {
                                       graceSeconds: configuration.graceSeconds, firstWindowContaining: state.firstWindowStart.map { Double($0) } ?? now)
         }
         return Runtime(definition: definition, scheduler: scheduler, state: state)
+    }
+
+    func environment() -> [String: String] { configuration.environment() }
+
+    func destinationCheck(_ destination: StreamDestination) -> DestinationCheck.Failure? {
+        let environment = environment()
+        if let check = configuration.destinationCheck { return check(destination, directories, environment) }
+        return DestinationCheck.run(destination, directories: directories, environment: environment)
     }
 
     static func statePath(_ data: String, _ id: String) -> String { "\(data)/streams/\(id)/state.json" }

@@ -53,7 +53,15 @@ struct StreamAdminRoutesTests {
         {"id":"s3","interval_minutes":1,"destination":{"type":"s3","endpoint":"\(moto)","region":"us-east-1","bucket":"\(bucket)",
          "prefix":"\(prefix)","access_key_id":"\(key)","secret_access_key":"wrong-secret","path_style":true}}
         """
-        let created = try #require(try send(app, "POST", "/v1/streams", create))
+        // The destination is tried first: the store's refusal comes back at once, nothing saved.
+        let refused = try #require(try send(app, "POST", "/v1/streams", create))
+        #expect(refused.status == 424)
+        #expect(refused.bodyText.contains("destination_check_failed"))
+        #expect(refused.bodyText.contains("SignatureDoesNotMatch"))
+        #expect(!refused.bodyText.contains("wrong-secret"))
+        #expect(app.service.streams.status(of: "s3") == nil)
+        // ?check=false saves it anyway (the store is down for now): deliveries show the error.
+        let created = try #require(try send(app, "POST", "/v1/streams?check=false", create))
         #expect(created.status == 201)
         #expect(!created.bodyText.contains("wrong-secret"))
         #expect(created.bodyText.contains("\"secret_access_key\":\"***\""))
@@ -75,6 +83,37 @@ struct StreamAdminRoutesTests {
         let python = try ChildProcess("/usr/bin/env", ["python3", "-c", script])
         #expect(python.wait() == 0, "\(python.stderr)")
         #expect(python.stdout == "[\n\(record)\n]\n")
+        await app.stop()
+    }
+
+    @Test func anUnsetSecretVariableOrAnUnwritableDirectoryIsRefusedAtOnce() async throws {
+        let app = try AppTestService()
+        let unset = "ROOMSTREAM_TEST_UNSET_\(UUID().uuidString.prefix(8))"
+        let s3 = """
+        {"id":"env","interval_minutes":60,"destination":{"type":"s3","endpoint":"http://127.0.0.1:9","region":"us-east-1","bucket":"bkt",
+         "access_key_id":"AK","secret_access_key_env":"\(unset)"}}
+        """
+        // Even unchecked: a secret that cannot be found is a mistake in the request.
+        for target in ["/v1/streams", "/v1/streams?check=false"] {
+            let refused = try #require(try send(app, "POST", target, s3))
+            #expect(refused.status == 400)
+            #expect(refused.bodyText.contains("destination.secret_access_key_env: \(unset) is not set in the environment"))
+        }
+        #expect(try send(app, "POST", "/v1/streams?check=maybe", s3)?.status == 400)
+        // A directory under a regular file cannot be written: 424, nothing saved.
+        let root = app.service.configuration.dataDirectory + "/files"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: root + "/blocker", contents: Data())
+        let directory = #"{"id":"dir","interval_minutes":60,"destination":{"type":"directory","path":"files/blocker/below"}}"#
+        let unwritable = try #require(try send(app, "POST", "/v1/streams", directory))
+        #expect(unwritable.status == 424)
+        #expect(unwritable.bodyText.contains("destination.path"))
+        #expect(app.service.streams.status(of: "dir") == nil)
+        // A PATCH to a bad destination is refused the same way; the stream keeps its own.
+        #expect(try send(app, "POST", "/v1/streams", #"{"id":"ok","interval_minutes":60,"destination":{"type":"directory","path":"files/ok"}}"#)?.status == 201)
+        let patch = try #require(try send(app, "PATCH", "/v1/streams/ok", #"{"destination":{"path":"files/blocker/x"}}"#))
+        #expect(patch.status == 424)
+        #expect(app.service.streams.status(of: "ok")?.definition.destination == .directory(path: "files/ok"))
         await app.stop()
     }
 }
