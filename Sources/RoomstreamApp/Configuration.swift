@@ -19,8 +19,12 @@ public struct RoomstreamConfiguration: Sendable, Equatable {
     public var rooms = RoomRegistryConfiguration()
     /// Bearer token for the room (and later stream) routes; `ROOMSTREAM_ADMIN_TOKEN` overrides it.
     public var adminToken: String?
-    /// Base URL of this service as clients reach it, for `room_url` in records.
+    /// Base URL of this service as clients reach it, for `room_url` in records. Unless the
+    /// file sets `public_url`, it follows the listen address (`http://localhost:<port>` for a
+    /// wildcard host), flags included.
     public var publicURL = "http://localhost:8080"
+    /// Whether `public_url` came from the file (then flags do not change it).
+    var publicURLIsExplicit = false
     /// Largest decompressed body of a gzip ingest request.
     public var maxDecompressedBodyBytes = 8 * 1024 * 1024
     /// Origins whose pages may post to the ingest routes (`ingest.cors_origins`; `*`: any).
@@ -82,168 +86,301 @@ extension RoomstreamConfiguration {
         return try parse(data, source: path)
     }
 
+    /// Parses a config file's bytes; throws the first problem (`check-config` lists them all).
     public static func parse(_ data: Data, source: String = "config") throws(ConfigurationError) -> RoomstreamConfiguration {
+        let (config, problems) = parseCollectingProblems(data, source: source)
+        if let first = problems.first { throw first }
+        return config
+    }
+
+    /// JSONSerialization says "… around character N." (a 0-based UTF-8 offset): given as line
+    /// and column (1-based, columns in characters), which an editor can jump to.
+    static func jsonErrorDescription(_ error: any Error, data: Data) -> String {
+        let debug = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? error.localizedDescription
+        func position(_ offset: Int) -> String {
+            let before = data.prefix(offset)
+            let line = before.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+            let lineStart = before.lastIndex(of: 0x0A).map { $0 + 1 } ?? before.startIndex
+            return "line \(line), column \(String(decoding: before[lineStart...], as: UTF8.self).count + 1)"
+        }
+        if debug.contains("end of file") { return "\(debug.hasSuffix(".") ? String(debug.dropLast()) : debug) at \(position(data.count))" }
+        guard let range = debug.range(of: "around character "),
+              let offset = Int(debug[range.upperBound...].prefix { $0.isNumber }), offset >= 0, offset <= data.count else { return debug }
+        let what = debug[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
+        return "\(what) at \(position(offset))"
+    }
+
+    /// Parses a config file's bytes, going on past problems: every field that can be read is
+    /// checked, and each problem is returned with its JSON path, in file order of sections.
+    public static func parseCollectingProblems(_ data: Data, source: String = "config") -> (RoomstreamConfiguration, [ConfigurationError]) {
+        var config = RoomstreamConfiguration()
         let root: Any
         do {
             root = try JSONSerialization.jsonObject(with: data, options: [])
         } catch {
-            throw ConfigurationError(field: "", problem: "\(source) is not valid JSON: \(error.localizedDescription)")
+            return (config, [ConfigurationError(field: "", problem: "\(source) is not valid JSON: \(jsonErrorDescription(error, data: data))")])
         }
-        var config = RoomstreamConfiguration()
-        let reader = try ConfigObject(root, path: "")
-        try reader.only(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url", "streams", "delivery", "durability", "metrics", "location"])
-        if let location = try reader.object("location") {
-            try location.only(["city_database", "asn_database"])
-            for (key, path) in [("city_database", \LocationConfiguration.cityDatabase), ("asn_database", \LocationConfiguration.asnDatabase)] {
-                guard let value = try location.string(key) else { continue }
-                guard !value.isEmpty else { throw ConfigurationError(field: "location.\(key)", problem: "must be a file path (omit the key for no look-ups)") }
-                config.location[keyPath: path] = value
-            }
+        var problems: [ConfigurationError] = []
+        func attempt(_ body: () throws(ConfigurationError) -> Void) {
+            do { try body() } catch { problems.append(error) }
         }
-        if let metrics = try reader.object("metrics") {
-            try metrics.only(["open"])
-            if let open = try metrics.bool("open") { config.metricsOpen = open }
-        }
-        if let durability = try reader.object("durability") {
-            try durability.only(["checkpoint_interval_seconds", "log_policy", "log_interval_ms", "max_log_mib"])
-            let interval = try durability.integer("log_interval_ms", in: 1...60_000)
-            switch try durability.string("log_policy") {
-            case nil, "fsync":
-                guard interval == nil else { throw ConfigurationError(field: "durability.log_interval_ms", problem: "applies only to log_policy \"interval\"") }
-            case "interval": config.logPolicy = .interval(milliseconds: interval ?? 200)
-            case "none": config.logPolicy = WriteAheadLog.SyncPolicy.none
-            case "off": config.logPolicy = nil
-            case let other?:
-                throw ConfigurationError(field: "durability.log_policy", problem: "'\(other)' is not one of fsync, interval, none, off")
-            }
-            if let mib = try durability.integer("max_log_mib", in: 1...1_048_576) { config.maxUncheckpointedLogBytes = mib << 20 }
-            if let seconds = try durability.number("checkpoint_interval_seconds") {
-                guard seconds >= 0.1, seconds <= 3600 else {
-                    throw ConfigurationError(field: "durability.checkpoint_interval_seconds", problem: "must be from 0.1 to 3600")
+        let reader: ConfigObject
+        do { reader = try ConfigObject(root, path: "") } catch { return (config, [error]) }
+        problems += reader.unknownKeyProblems(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url", "streams", "delivery", "durability", "metrics", "location"])
+        attempt { () throws(ConfigurationError) in
+            if let location = try reader.object("location") {
+                problems += location.unknownKeyProblems(["city_database", "asn_database"])
+                attempt { () throws(ConfigurationError) in
+                    for (key, path) in [("city_database", \LocationConfiguration.cityDatabase), ("asn_database", \LocationConfiguration.asnDatabase)] {
+                        guard let value = try location.string(key) else { continue }
+                        guard !value.isEmpty else { throw ConfigurationError(field: "location.\(key)", problem: "must be a file path (omit the key for no look-ups)") }
+                        config.location[keyPath: path] = value
+                    }
                 }
-                config.checkpointIntervalSeconds = seconds
             }
         }
-        if let streams = reader.values["streams"] { try parseStreams(streams, into: &config) }
-        if let delivery = try reader.object("delivery") {
-            try delivery.only(["grace_seconds", "retention_days", "multipart_threshold_mib", "api_directory_root", "max_paused_hours"])
-            if let hours = try delivery.number("max_paused_hours") {
-                guard hours > 0, hours <= 8760 else { throw ConfigurationError(field: "delivery.max_paused_hours", problem: "must be above 0 and at most 8760") }
-                config.maxPausedHours = hours
-            }
-            if let root = try delivery.string("api_directory_root") {
-                guard !root.isEmpty else { throw ConfigurationError(field: "delivery.api_directory_root", problem: "must not be empty") }
-                config.apiDirectoryRoot = root
-            }
-            if let mib = try delivery.integer("multipart_threshold_mib", in: 5...5120) { config.multipartThresholdMiB = mib }
-            if let grace = try delivery.number("grace_seconds") {
-                guard (0...3600).contains(grace) else { throw ConfigurationError(field: "delivery.grace_seconds", problem: "must be from 0 to 3600") }
-                config.graceSeconds = grace
-            }
-            if let days = try delivery.number("retention_days") {
-                guard (0...3650).contains(days) else { throw ConfigurationError(field: "delivery.retention_days", problem: "must be from 0 to 3650") }
-                config.retentionDays = days
-            }
-        }
-        if let server = try reader.object("server") {
-            try server.only([
-                "host", "port", "backlog", "max_connections", "event_loops", "header_timeout_seconds",
-                "body_timeout_seconds", "idle_timeout_seconds", "write_timeout_seconds", "drain_timeout_seconds",
-                "max_request_line_bytes", "max_header_bytes", "max_header_fields", "max_body_bytes", "max_buffered_request_mib",
-                "trusted_proxies", "client_ip_header",
-            ])
-            if let proxies = try server.strings("trusted_proxies") {
-                config.clientAddress.trustedProxies = try ClientAddressResolver.parseNetworks(proxies, field: "server.trusted_proxies")
-            }
-            if let name = try server.string("client_ip_header") {
-                guard let header = ClientAddressResolver.Header(rawValue: name.lowercased()) else {
-                    throw ConfigurationError(field: "server.client_ip_header", problem: "must be \"x-forwarded-for\" or \"forwarded\", got \"\(name)\"")
+        attempt { () throws(ConfigurationError) in
+            if let metrics = try reader.object("metrics") {
+                problems += metrics.unknownKeyProblems(["open"])
+                attempt { () throws(ConfigurationError) in
+                    if let open = try metrics.bool("open") { config.metricsOpen = open }
                 }
-                config.clientAddress.header = header
             }
-            if let mib = try server.integer("max_buffered_request_mib", in: 1...1_048_576) { config.server.maxBufferedRequestBytes = mib << 20 }
-            if let host = try server.string("host") { config.server.host = try validHost(host, field: "server.host") }
-            if let port = try server.integer("port", in: 0...65535) { config.server.port = port }
-            if let backlog = try server.integer("backlog", in: 1...65535) { config.server.backlog = backlog }
-            if let max = try server.integer("max_connections", in: 1...1_000_000) { config.server.maxConnections = max }
-            if let loops = try server.integer("event_loops", in: 0...256) { config.server.eventLoopCount = loops == 0 ? System.coreCount : loops }
-            if let t = try server.seconds("header_timeout_seconds") { config.server.timeouts.headerTimeout = t }
-            if let t = try server.seconds("body_timeout_seconds") { config.server.timeouts.bodyTimeout = t }
-            if let t = try server.seconds("idle_timeout_seconds") { config.server.timeouts.idleTimeout = t }
-            if let t = try server.seconds("write_timeout_seconds") { config.server.timeouts.writeTimeout = t }
-            if let t = try server.seconds("drain_timeout_seconds") { config.drainTimeout = t }
-            if let n = try server.integer("max_request_line_bytes", in: 64...1_048_576) { config.server.limits.maxRequestLineBytes = n }
-            if let n = try server.integer("max_header_bytes", in: 256...16_777_216) { config.server.limits.maxHeaderBytes = n }
-            if let n = try server.integer("max_header_fields", in: 1...10_000) { config.server.limits.maxHeaderFields = n }
-            if let n = try server.integer("max_body_bytes", in: 0...1_073_741_824) { config.server.limits.maxBodyBytes = n }
         }
-        if let dir = try reader.string("data_dir") {
-            guard !dir.isEmpty else { throw ConfigurationError(field: "data_dir", problem: "must not be empty") }
-            config.dataDirectory = dir
-        }
-        if let ingest = try reader.object("ingest") {
-            try ingest.only(["keys", "peer_timeout_seconds", "max_live_rooms", "max_live_peers", "max_peers_per_room", "max_decompressed_bytes", "max_key_bytes_per_peer",
-                             "max_live_state_mib", "cors_origins", "rate_limits"])
-            if let limits = try ingest.object("rate_limits") {
-                try limits.only(["key_per_second", "key_burst", "address_per_second", "address_burst", "max_tracked_addresses"])
-                config.rateLimits.perKey = try limits.rateLimit(perSecond: "key_per_second", burst: "key_burst")
-                config.rateLimits.perAddress = try limits.rateLimit(perSecond: "address_per_second", burst: "address_burst")
-                if let n = try limits.integer("max_tracked_addresses", in: 1024...100_000_000) { config.rateLimits.maxTrackedAddresses = n }
-            }
-            if let origins = try ingest.strings("cors_origins") {
-                if let (index, problem) = IngestCORS.validate(origins) { throw ConfigurationError(field: "ingest.cors_origins[\(index)]", problem: problem) }
-                config.corsOrigins = origins
-            }
-            if let mib = try ingest.integer("max_live_state_mib", in: 1...1_048_576) { config.rooms.maxLiveStateBytes = mib << 20 }
-            if let n = try ingest.integer("max_key_bytes_per_peer", in: 0...1_048_576) { config.rooms.maxKeyBytesPerPeer = n }
-            if let keys = try ingest.strings("keys") {
-                for (index, key) in keys.enumerated() where key.count < 8 || key.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) {
-                    throw ConfigurationError(field: "ingest.keys[\(index)]", problem: "must be at least 8 visible ASCII characters")
+        attempt { () throws(ConfigurationError) in
+            if let durability = try reader.object("durability") {
+                problems += durability.unknownKeyProblems(["checkpoint_interval_seconds", "log_policy", "log_interval_ms", "max_log_mib"])
+                attempt { () throws(ConfigurationError) in
+                    let interval = try durability.integer("log_interval_ms", in: 1...60_000)
+                    switch try durability.string("log_policy") {
+                    case nil, "fsync":
+                        guard interval == nil else { throw ConfigurationError(field: "durability.log_interval_ms", problem: "applies only to log_policy \"interval\"") }
+                    case "interval": config.logPolicy = .interval(milliseconds: interval ?? 200)
+                    case "none": config.logPolicy = WriteAheadLog.SyncPolicy.none
+                    case "off": config.logPolicy = nil
+                    case let other?:
+                        throw ConfigurationError(field: "durability.log_policy", problem: "'\(other)' is not one of fsync, interval, none, off")
+                    }
                 }
-                config.ingestKeys = keys
-            }
-            if let timeout = try ingest.seconds("peer_timeout_seconds") {
-                config.rooms.peerTimeoutSeconds = timeout.seconds
-            }
-            if let n = try ingest.integer("max_live_rooms", in: 1...10_000_000) { config.rooms.maxLiveRooms = n }
-            if let n = try ingest.integer("max_live_peers", in: 1...100_000_000) { config.rooms.maxLivePeers = n }
-            if let n = try ingest.integer("max_peers_per_room", in: 1...100_000) { config.rooms.maxPeersPerRoom = n }
-            if let n = try ingest.integer("max_decompressed_bytes", in: 1024...1_073_741_824) { config.maxDecompressedBodyBytes = n }
-        }
-        if let rooms = try reader.object("rooms") {
-            try rooms.only(["max_ended_rooms"])
-            if let n = try rooms.integer("max_ended_rooms", in: 1...10_000_000) { config.rooms.maxEndedRooms = n }
-        }
-        if let admin = try reader.object("admin") {
-            try admin.only(["token"])
-            if let token = try admin.string("token") {
-                guard token.isEmpty || token.count >= 16 else {
-                    throw ConfigurationError(field: "admin.token", problem: "must be at least 16 characters (or empty to disable the admin routes)")
+                attempt { () throws(ConfigurationError) in
+                    if let mib = try durability.integer("max_log_mib", in: 1...1_048_576) { config.maxUncheckpointedLogBytes = mib << 20 }
                 }
-                config.adminToken = token.isEmpty ? nil : token
-            }
-        }
-        if let url = try reader.string("public_url") {
-            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
-                throw ConfigurationError(field: "public_url", problem: "must start with http:// or https://, got \"\(url)\"")
-            }
-            config.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
-        }
-        // A room that ended is sealed at the earliest peer timeout + grace after its end; a
-        // checkpoint taken in between must already show it ended (see docs/durability.md).
-        guard config.checkpointIntervalSeconds < config.rooms.peerTimeoutSeconds + config.graceSeconds else {
-            throw ConfigurationError(field: "durability.checkpoint_interval_seconds", problem: "must be below ingest.peer_timeout_seconds + delivery.grace_seconds (\(config.rooms.peerTimeoutSeconds + config.graceSeconds))")
-        }
-        if let log = try reader.object("log") {
-            try log.only(["level"])
-            if let level = try log.string("level") {
-                guard logLevels.contains(level) else {
-                    throw ConfigurationError(field: "log.level", problem: "must be one of \(logLevels.joined(separator: ", ")), got \"\(level)\"")
+                attempt { () throws(ConfigurationError) in
+                    if let seconds = try durability.number("checkpoint_interval_seconds") {
+                        guard seconds >= 0.1, seconds <= 3600 else {
+                            throw ConfigurationError(field: "durability.checkpoint_interval_seconds", problem: "must be from 0.1 to 3600")
+                        }
+                        config.checkpointIntervalSeconds = seconds
+                    }
                 }
-                config.logLevel = level
             }
         }
-        return config
+        attempt { () throws(ConfigurationError) in
+            if let streams = reader.values["streams"] { try parseStreams(streams, into: &config, problems: &problems) }
+        }
+        attempt { () throws(ConfigurationError) in
+            if let delivery = try reader.object("delivery") {
+                problems += delivery.unknownKeyProblems(["grace_seconds", "retention_days", "multipart_threshold_mib", "api_directory_root", "max_paused_hours"])
+                attempt { () throws(ConfigurationError) in
+                    if let hours = try delivery.number("max_paused_hours") {
+                        guard hours > 0, hours <= 8760 else { throw ConfigurationError(field: "delivery.max_paused_hours", problem: "must be above 0 and at most 8760") }
+                        config.maxPausedHours = hours
+                    }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let root = try delivery.string("api_directory_root") {
+                        guard !root.isEmpty else { throw ConfigurationError(field: "delivery.api_directory_root", problem: "must not be empty") }
+                        config.apiDirectoryRoot = root
+                    }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let mib = try delivery.integer("multipart_threshold_mib", in: 5...5120) { config.multipartThresholdMiB = mib }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let grace = try delivery.number("grace_seconds") {
+                        guard (0...3600).contains(grace) else { throw ConfigurationError(field: "delivery.grace_seconds", problem: "must be from 0 to 3600") }
+                        config.graceSeconds = grace
+                    }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let days = try delivery.number("retention_days") {
+                        guard (0...3650).contains(days) else { throw ConfigurationError(field: "delivery.retention_days", problem: "must be from 0 to 3650") }
+                        config.retentionDays = days
+                    }
+                }
+            }
+        }
+        attempt { () throws(ConfigurationError) in
+            if let server = try reader.object("server") {
+                problems += server.unknownKeyProblems([ "host", "port", "backlog", "max_connections", "event_loops", "header_timeout_seconds", "body_timeout_seconds", "idle_timeout_seconds", "write_timeout_seconds", "drain_timeout_seconds", "max_request_line_bytes", "max_header_bytes", "max_header_fields", "max_body_bytes", "max_buffered_request_mib", "trusted_proxies", "client_ip_header", ])
+                attempt { () throws(ConfigurationError) in
+                    if let proxies = try server.strings("trusted_proxies") {
+                        config.clientAddress.trustedProxies = try ClientAddressResolver.parseNetworks(proxies, field: "server.trusted_proxies")
+                    }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let name = try server.string("client_ip_header") {
+                        guard let header = ClientAddressResolver.Header(rawValue: name.lowercased()) else {
+                            throw ConfigurationError(field: "server.client_ip_header", problem: "must be \"x-forwarded-for\" or \"forwarded\", got \"\(name)\"")
+                        }
+                        config.clientAddress.header = header
+                    }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let mib = try server.integer("max_buffered_request_mib", in: 1...1_048_576) { config.server.maxBufferedRequestBytes = mib << 20 }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let host = try server.string("host") { config.server.host = try validHost(host, field: "server.host") }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let port = try server.integer("port", in: 0...65535) { config.server.port = port }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let backlog = try server.integer("backlog", in: 1...65535) { config.server.backlog = backlog }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let max = try server.integer("max_connections", in: 1...1_000_000) { config.server.maxConnections = max }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let loops = try server.integer("event_loops", in: 0...256) { config.server.eventLoopCount = loops == 0 ? System.coreCount : loops }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let t = try server.seconds("header_timeout_seconds") { config.server.timeouts.headerTimeout = t }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let t = try server.seconds("body_timeout_seconds") { config.server.timeouts.bodyTimeout = t }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let t = try server.seconds("idle_timeout_seconds") { config.server.timeouts.idleTimeout = t }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let t = try server.seconds("write_timeout_seconds") { config.server.timeouts.writeTimeout = t }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let t = try server.seconds("drain_timeout_seconds") { config.drainTimeout = t }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let n = try server.integer("max_request_line_bytes", in: 64...1_048_576) { config.server.limits.maxRequestLineBytes = n }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let n = try server.integer("max_header_bytes", in: 256...16_777_216) { config.server.limits.maxHeaderBytes = n }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let n = try server.integer("max_header_fields", in: 1...10_000) { config.server.limits.maxHeaderFields = n }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let n = try server.integer("max_body_bytes", in: 0...1_073_741_824) { config.server.limits.maxBodyBytes = n }
+                }
+            }
+        }
+        attempt { () throws(ConfigurationError) in
+            if let dir = try reader.string("data_dir") {
+                guard !dir.isEmpty else { throw ConfigurationError(field: "data_dir", problem: "must not be empty") }
+                config.dataDirectory = dir
+            }
+        }
+        attempt { () throws(ConfigurationError) in
+            if let ingest = try reader.object("ingest") {
+                problems += ingest.unknownKeyProblems(["keys", "peer_timeout_seconds", "max_live_rooms", "max_live_peers", "max_peers_per_room", "max_decompressed_bytes", "max_key_bytes_per_peer", "max_live_state_mib", "cors_origins", "rate_limits"])
+                attempt { () throws(ConfigurationError) in
+                    if let limits = try ingest.object("rate_limits") {
+                        try limits.only(["key_per_second", "key_burst", "address_per_second", "address_burst", "max_tracked_addresses"])
+                        config.rateLimits.perKey = try limits.rateLimit(perSecond: "key_per_second", burst: "key_burst")
+                        config.rateLimits.perAddress = try limits.rateLimit(perSecond: "address_per_second", burst: "address_burst")
+                        if let n = try limits.integer("max_tracked_addresses", in: 1024...100_000_000) { config.rateLimits.maxTrackedAddresses = n }
+                    }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let origins = try ingest.strings("cors_origins") {
+                        if let (index, problem) = IngestCORS.validate(origins) { throw ConfigurationError(field: "ingest.cors_origins[\(index)]", problem: problem) }
+                        config.corsOrigins = origins
+                    }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let mib = try ingest.integer("max_live_state_mib", in: 1...1_048_576) { config.rooms.maxLiveStateBytes = mib << 20 }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let n = try ingest.integer("max_key_bytes_per_peer", in: 0...1_048_576) { config.rooms.maxKeyBytesPerPeer = n }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let keys = try ingest.strings("keys") {
+                        for (index, key) in keys.enumerated() where !Self.isValidIngestKey(key) {
+                            throw ConfigurationError(field: "ingest.keys[\(index)]", problem: "must be at least 8 visible ASCII characters")
+                        }
+                        config.ingestKeys = keys
+                    }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let timeout = try ingest.seconds("peer_timeout_seconds") {
+                        config.rooms.peerTimeoutSeconds = timeout.seconds
+                    }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let n = try ingest.integer("max_live_rooms", in: 1...10_000_000) { config.rooms.maxLiveRooms = n }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let n = try ingest.integer("max_live_peers", in: 1...100_000_000) { config.rooms.maxLivePeers = n }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let n = try ingest.integer("max_peers_per_room", in: 1...100_000) { config.rooms.maxPeersPerRoom = n }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let n = try ingest.integer("max_decompressed_bytes", in: 1024...1_073_741_824) { config.maxDecompressedBodyBytes = n }
+                }
+            }
+        }
+        attempt { () throws(ConfigurationError) in
+            if let rooms = try reader.object("rooms") {
+                problems += rooms.unknownKeyProblems(["max_ended_rooms"])
+                attempt { () throws(ConfigurationError) in
+                    if let n = try rooms.integer("max_ended_rooms", in: 1...10_000_000) { config.rooms.maxEndedRooms = n }
+                }
+            }
+        }
+        attempt { () throws(ConfigurationError) in
+            if let admin = try reader.object("admin") {
+                problems += admin.unknownKeyProblems(["token"])
+                attempt { () throws(ConfigurationError) in
+                    if let token = try admin.string("token") {
+                        guard token.isEmpty || token.count >= 16 else {
+                            throw ConfigurationError(field: "admin.token", problem: "must be at least 16 characters (or empty to disable the admin routes)")
+                        }
+                        config.adminToken = token.isEmpty ? nil : token
+                    }
+                }
+            }
+        }
+        attempt { () throws(ConfigurationError) in
+            if let url = try reader.string("public_url") {
+                guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                    throw ConfigurationError(field: "public_url", problem: "must start with http:// or https://, got \"\(url)\"")
+                }
+                config.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+            config.publicURLIsExplicit = true
+            }
+        }
+        attempt { () throws(ConfigurationError) in
+            // A room that ended is sealed at the earliest peer timeout + grace after its end; a
+            // checkpoint taken in between must already show it ended (see docs/durability.md).
+            guard config.checkpointIntervalSeconds < config.rooms.peerTimeoutSeconds + config.graceSeconds else {
+                throw ConfigurationError(field: "durability.checkpoint_interval_seconds", problem: "must be below ingest.peer_timeout_seconds + delivery.grace_seconds (\(config.rooms.peerTimeoutSeconds + config.graceSeconds))")
+            }
+        }
+        attempt { () throws(ConfigurationError) in
+            if let log = try reader.object("log") {
+                problems += log.unknownKeyProblems(["level"])
+                attempt { () throws(ConfigurationError) in
+                    if let level = try log.string("level") {
+                        guard logLevels.contains(level) else {
+                            throw ConfigurationError(field: "log.level", problem: "must be one of \(logLevels.joined(separator: ", ")), got \"\(level)\"")
+                        }
+                        config.logLevel = level
+                    }
+                }
+            }
+        }
+        config.followListenAddressIfNoPublicURL()
+        return (config, problems)
     }
 
     static func validHost(_ host: String, field: String) throws(ConfigurationError) -> String {
@@ -268,6 +405,13 @@ struct ConfigObject {
     }
 
     func field(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// Every key not in `keys`, each as a problem.
+    func unknownKeyProblems(_ keys: Set<String>) -> [ConfigurationError] {
+        values.keys.sorted().filter { !keys.contains($0) }.map {
+            ConfigurationError(field: field($0), problem: "unknown key (known: \(keys.sorted().joined(separator: ", ")))")
+        }
+    }
 
     func only(_ keys: Set<String>) throws(ConfigurationError) {
         for key in values.keys.sorted() where !keys.contains(key) {
@@ -369,7 +513,10 @@ func isJSONBoolean(_ value: Any) -> Bool {
 private let jsonBooleanType: Any.Type = type(of: NSNumber(value: true))
 
 extension RoomstreamConfiguration {
-    /// Applies environment overrides (`ROOMSTREAM_ADMIN_TOKEN`).
+    /// Applies environment overrides for secrets, so they need not sit in the file:
+    /// `ROOMSTREAM_ADMIN_TOKEN` (empty disables the admin routes) and `ROOMSTREAM_INGEST_KEYS`
+    /// (comma-separated; replaces `ingest.keys`). S3 streams read the standard AWS variables
+    /// themselves (docs/data-streams.md).
     public mutating func applyEnvironment(_ environment: [String: String]) throws(ConfigurationError) {
         if let token = environment["ROOMSTREAM_ADMIN_TOKEN"] {
             guard token.isEmpty || token.count >= 16 else {
@@ -377,6 +524,25 @@ extension RoomstreamConfiguration {
             }
             adminToken = token.isEmpty ? nil : token
         }
+        if let list = environment["ROOMSTREAM_INGEST_KEYS"] {
+            let keys = list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for (index, key) in keys.enumerated() where !Self.isValidIngestKey(key) {
+                throw ConfigurationError(field: "ROOMSTREAM_INGEST_KEYS[\(index)]", problem: "must be at least 8 visible ASCII characters")
+            }
+            ingestKeys = keys
+        }
+    }
+
+    /// `public_url` from the listen address when the file does not set it.
+    mutating func followListenAddressIfNoPublicURL() {
+        guard !publicURLIsExplicit else { return }
+        let host = server.host
+        let name = host == "0.0.0.0" || host == "::" || host.isEmpty ? "localhost" : host.contains(":") ? "[\(host)]" : host
+        publicURL = "http://\(name):\(server.port)"
+    }
+
+    static func isValidIngestKey(_ key: String) -> Bool {
+        key.count >= 8 && !key.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F })
     }
 
     /// Applies command-line flags on top of the file and defaults.
@@ -396,5 +562,6 @@ extension RoomstreamConfiguration {
             }
             self.logLevel = logLevel
         }
+        followListenAddressIfNoPublicURL()
     }
 }

@@ -31,6 +31,7 @@ public final class RoomstreamService: Sendable {
         self.logger = logger
         self.wallClock = wallClock
         try Self.prepareDataDirectory(configuration.dataDirectory)
+
         // The live state continues from the last checkpoint, then the write-ahead log after it.
         let checkpoint = RegistryCheckpoint(dataDirectory: configuration.dataDirectory)
         self.checkpoint = checkpoint
@@ -64,6 +65,15 @@ public final class RoomstreamService: Sendable {
             logger.log(level: level, "stream: \(event)", metadata: fields.mapValues { .string($0) })
         }
         self.streams = streams
+        // An S3 stream whose secret cannot be found would fail only at its first upload, an
+        // interval later: refuse to start instead (exit 2). The running definitions (API changes
+        // included) are what count.
+        for status in streams.statuses {
+            guard case .s3(let s3) = status.definition.destination else { continue }
+            do { _ = try S3Credentials.resolve(s3, environment: ProcessInfo.processInfo.environment) } catch {
+                throw ConfigurationError(field: "streams \(status.definition.id): \(error.field)", problem: error.problem)
+            }
+        }
         // Seals and deliveries run on their own queue, never on the event loops.
         self.streamsTimer = RepeatingTimer(label: "roomstream.streams", interval: .seconds(1)) { [streams, wallClock] in
             streams.tick(now: wallClock.nowMilliseconds())
@@ -119,7 +129,16 @@ public final class RoomstreamService: Sendable {
         streamsTimer.start()
         checkpointTimer.start()
         readiness.set(.ready)
-        logger.info("ready", metadata: ["version": "\(RoomstreamVersion.current)", "data_dir": "\(configuration.dataDirectory)"])
+        let deleted = streams.configuredStreamsDeletedByAPI(configuration.streams)
+        logger.info("ready", metadata: [
+            "version": "\(RoomstreamVersion.current)", "data_dir": "\(configuration.dataDirectory)",
+            "summary": "\(ConfigurationCheck.summary(configuration))",
+            "running_streams": "\(streams.statuses.map(\.definition.id).joined(separator: ","))",
+        ])
+        if !deleted.isEmpty {
+            logger.warning("configured streams deleted through the admin API stay deleted (data/streams/definitions.json)",
+                           metadata: ["streams": "\(deleted.joined(separator: ","))"])
+        }
     }
 
     /// Stops taking traffic and finishes in-flight requests within the drain timeout.

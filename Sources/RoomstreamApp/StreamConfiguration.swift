@@ -4,15 +4,20 @@ import RoomstreamStreams
 extension RoomstreamConfiguration {
     /// `streams`: an array of stream definitions (docs/data-streams.md), each decoded by the
     /// one wire type `StreamDefinition`, which validates it and names the bad field.
-    static func parseStreams(_ value: Any, into config: inout RoomstreamConfiguration) throws(ConfigurationError) {
+    /// Each stream on its own: a problem in one does not hide the next one's.
+    static func parseStreams(_ value: Any, into config: inout RoomstreamConfiguration, problems: inout [ConfigurationError]) throws(ConfigurationError) {
         guard let items = value as? [Any] else { throw ConfigurationError(field: "streams", problem: "must be an array of stream objects") }
         var ids: Set<String> = []
         for (index, item) in items.enumerated() {
             let path = "streams[\(index)]"
-            let definition = try parseStreamDefinition(item, path: path)
-            let id = definition.id
-            guard ids.insert(id).inserted else { throw ConfigurationError(field: "\(path).id", problem: "\"\(id)\" is used by another stream") }
-            config.streams.append(definition)
+            do throws(ConfigurationError) {
+                let definition = try parseStreamDefinition(item, path: path)
+                let id = definition.id
+                guard ids.insert(id).inserted else { throw ConfigurationError(field: "\(path).id", problem: "\"\(id)\" is used by another stream") }
+                config.streams.append(definition)
+            } catch {
+                problems.append(error)
+            }
         }
     }
 

@@ -44,6 +44,12 @@ extension StreamsEngine {
 
     private var definitions: [StreamDefinition] { streams.withLock { $0.map(\.definition) } }
 
+    /// Configured streams (from the file) that the admin API deleted: they are not running.
+    public func configuredStreamsDeletedByAPI(_ configured: [StreamDefinition]) -> [String] {
+        let running = Set(definitions.map(\.id))
+        return configured.map(\.id).filter { !running.contains($0) }
+    }
+
     public func create(_ definition: StreamDefinition, now: Double, check: Bool = true) throws(AdminError) {
         do { try definition.validate() } catch { throw .invalid(error) }
         guard !definitions.contains(where: { $0.id == definition.id }) else { throw .exists(definition.id) }

@@ -13,7 +13,7 @@ struct Roomstream: ParsableCommand {
         commandName: "roomstream",
         abstract: "Self-hosted WebRTC quality data streams.",
         version: "roomstream \(RoomstreamVersion.current)",
-        subcommands: [Serve.self, Simulate.self]
+        subcommands: [Serve.self, CheckConfig.self, Simulate.self]
     )
 }
 
@@ -73,6 +73,34 @@ struct Serve: ParsableCommand {
 
     private func bootstrapLogging(level: Logger.Level) {
         LoggingSystem.bootstrap { _ in JSONLogHandler(level: level) }
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Check a config file as the server would at start, and try its streams' destinations.",
+        discussion: """
+            Prints every problem with its JSON path (a JSON syntax error with its line and column) and exits 2, \
+            or prints a summary and exits 0. Environment overrides (ROOMSTREAM_ADMIN_TOKEN, ROOMSTREAM_INGEST_KEYS, \
+            AWS_*) apply as for serve. S3 destinations get a small test object, written and deleted; nothing else is changed.
+            """
+    )
+
+    @Argument(help: "The JSON config file.")
+    var file: String
+
+    @Flag(name: .customLong("no-destinations"), help: "Do not contact the streams' destinations (secrets are still checked).")
+    var noDestinations = false
+
+    func run() throws {
+        let report = ConfigurationCheck.run(file: file, environment: ProcessInfo.processInfo.environment, tryDestinations: !noDestinations)
+        guard report.problems.isEmpty else {
+            for problem in report.problems { print("\(file): \(problem)") }
+            print("\(file): \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")")
+            throw ExitCode(2)
+        }
+        print("\(file): ok; \(report.summary)")
     }
 }
 

@@ -35,6 +35,22 @@ import Testing
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    @Test func checkConfigExitsTwoWithEveryProblemOrZeroWithASummary() throws {
+        let bad = NSTemporaryDirectory() + "roomstream-bad-\(UUID().uuidString).json"
+        try Data(#"{"server": {"port": -1}, "log": {"level": "loud"}}"#.utf8).write(to: URL(fileURLWithPath: bad))
+        let failed = try Self.run(["check-config", bad])
+        #expect(failed.status == 2)
+        #expect(failed.stdout.contains("\(bad): server.port: must be an integer from 0 to 65535, got -1"))
+        #expect(failed.stdout.contains("\(bad): log.level: must be one of"))
+        #expect(failed.stdout.contains("2 problems"))
+        let good = NSTemporaryDirectory() + "roomstream-good-\(UUID().uuidString).json"
+        try Data(#"{"ingest": {"keys": ["a-good-key-01"]}}"#.utf8).write(to: URL(fileURLWithPath: good))
+        let passed = try Self.run(["check-config", good])
+        #expect(passed.status == 0, "\(passed.stdout)\(passed.stderr)")
+        #expect(passed.stdout.contains("ok; listen 0.0.0.0:8080"))
+        #expect(passed.stdout.contains("1 ingest key"))
+    }
+
     @Test func version() throws {
         let run = try Self.run(["--version"])
         #expect(run.status == 0)
