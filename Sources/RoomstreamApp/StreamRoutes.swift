@@ -186,6 +186,7 @@ struct StreamAdminRoutes: Sendable {
         router.add(.delete, "/v1/streams/{id}") { request in try self.delete(request) }
         router.add(.post, "/v1/streams/{id}/pause") { request in try self.setPaused(request, true) }
         router.add(.post, "/v1/streams/{id}/resume") { request in try self.setPaused(request, false) }
+        router.add(.post, "/v1/streams/{id}/seal") { request in try self.sealNow(request) }
     }
 
     static func apiError(_ error: StreamsEngine.AdminError) -> APIError {
@@ -203,6 +204,7 @@ struct StreamAdminRoutes: Sendable {
                      message: "\(failure.description) (nothing was changed; fix the destination, or add ?check=false to save it unchecked)")
         case .changedMeanwhile(let id):
             APIError(status: HTTPStatus(code: 409), code: "changed_meanwhile", message: "stream \(id) changed while this change was being checked; retry")
+        case .cannotSealNow(let reason): APIError(status: HTTPStatus(code: 409), code: "cannot_seal_now", message: reason)
         }
     }
 
@@ -302,9 +304,24 @@ struct StreamAdminRoutes: Sendable {
         return HTTPResponse(status: .noContent)
     }
 
+    /// Seals the current window early (a new user sees a file in seconds, not an hour): 202
+    /// with the window being sealed; its file appears at the next tick (within a second).
+    func sealNow(_ request: RoutedRequest) throws(APIError) -> HTTPResponse {
+        try authorization.requireAdmin(request)
+        let windows: (sealing: StreamWindow, next: StreamWindow)
+        do { windows = try engine.sealNow(request.parameter("id"), now: clock.nowMilliseconds()) } catch { throw Self.apiError(error) }
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("sealing"); StreamRoutes.writeWindow(windows.sealing, to: &writer)
+        writer.key("next_window"); StreamRoutes.writeWindow(windows.next, to: &writer)
+        writer.endObject()
+        return .json(.accepted, writer.text)
+    }
+
     func setPaused(_ request: RoutedRequest, _ paused: Bool) throws(APIError) -> HTTPResponse {
         try authorization.requireAdmin(request)
         do { try engine.update(request.parameter("id")) { $0.paused = paused } } catch { throw Self.apiError(error) }
         return show(request.parameter("id"), status: .ok)
     }
 }
+

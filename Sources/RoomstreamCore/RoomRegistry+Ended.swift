@@ -44,6 +44,22 @@ extension RoomRegistry {
     public var endedRooms: [Room] { ended.withLock { $0.endedByID.values.flatMap { $0 } } }
     public var droppedEndedRooms: Int { ended.withLock { $0.droppedEndedRooms } }
     public var liveRoomCount: Int { totalLiveRooms.load(ordering: .relaxed) }
+
+    /// The earliest end time a live room could still get (its last activity: a room ends at
+    /// the last activity of its peers), or nil without live rooms. O(live rooms), one shard's
+    /// lock at a time: for admin actions, not the request path.
+    public func earliestPossibleEnd() -> Double? {
+        var earliest: Double?
+        for shard in shards {
+            shard.withLock { state in
+                for room in state.live.values {
+                    let end = room.lastActivity ?? .infinity
+                    earliest = min(earliest ?? end, end)
+                }
+            }
+        }
+        return earliest
+    }
     public var endedRoomCount: Int { ended.withLock { $0.endedByID.values.reduce(0) { $0 + $1.count } } }
 
     /// The newest instance of `roomID` (live first), or the one whose start time is `start`.

@@ -8,6 +8,9 @@ public struct SealScheduler: Sendable, Equatable {
     public let watermarkDelayMilliseconds: Int64
     /// The first window not sealed yet.
     public private(set) var nextWindow: StreamWindow
+    /// Set by `sealEarly`: `nextWindow` was cut short and is due at this time, not at its
+    /// watermark. Not persisted: a restart before the seal drops the request.
+    public private(set) var earlySealTime: Int64?
 
     /// - Parameters:
     ///   - firstWindowContaining: the time the stream starts from (its creation, or the window
@@ -18,15 +21,35 @@ public struct SealScheduler: Sendable, Equatable {
         self.nextWindow = StreamWindow.containing(start, intervalMinutes: intervalMinutes)
     }
 
-    /// Resumes after the last sealed window.
-    public init(intervalMinutes: Int, peerTimeoutSeconds: Double, graceSeconds: Double, after lastSealed: StreamWindow) {
+    /// Resumes after the last sealed window, which ended at `lastSealedEnd` (epoch ms; after an
+    /// early seal not on a window boundary, the next window runs to the boundary).
+    public init(intervalMinutes: Int, peerTimeoutSeconds: Double, graceSeconds: Double, resumingAt lastSealedEnd: Int64) {
         self.intervalMinutes = intervalMinutes
         self.watermarkDelayMilliseconds = Int64(((peerTimeoutSeconds + graceSeconds) * 1000).rounded(.up))
-        self.nextWindow = lastSealed.next
+        self.nextWindow = Self.window(startingAt: lastSealedEnd, intervalMinutes: intervalMinutes)
+    }
+
+    /// `[start, the next boundary)`: a whole window when `start` is a boundary.
+    static func window(startingAt start: Int64, intervalMinutes: Int) -> StreamWindow {
+        StreamWindow(start: start, end: StreamWindow.containing(Double(start), intervalMinutes: intervalMinutes).end)
     }
 
     /// The time (epoch ms) `window` may be sealed.
-    public func sealTime(of window: StreamWindow) -> Int64 { window.end + watermarkDelayMilliseconds }
+    public func sealTime(of window: StreamWindow) -> Int64 {
+        if window == nextWindow, let earlySealTime { return earlySealTime }
+        return window.end + watermarkDelayMilliseconds
+    }
+
+    /// Cuts the next window short at `cut` (epoch ms, after its start and before its end) and
+    /// makes it due at `now`: its file holds the rooms that ended before `cut`; the window's
+    /// rest, `[cut, end)`, becomes the following window, sealed as usual.
+    @discardableResult
+    public mutating func sealEarly(at cut: Int64, now: Int64) -> StreamWindow? {
+        guard cut > nextWindow.start, cut < nextWindow.end else { return nil }
+        nextWindow = StreamWindow(start: nextWindow.start, end: cut)
+        earlySealTime = now
+        return nextWindow
+    }
 
     /// When the next seal is due (epoch ms).
     public var nextSealTime: Int64 { sealTime(of: nextWindow) }
@@ -37,7 +60,7 @@ public struct SealScheduler: Sendable, Equatable {
         var window = nextWindow
         while Double(sealTime(of: window)) <= now, windows.count < limit {
             windows.append(window)
-            window = window.next
+            window = Self.window(startingAt: window.end, intervalMinutes: intervalMinutes)
         }
         return windows
     }
@@ -47,7 +70,8 @@ public struct SealScheduler: Sendable, Equatable {
     @discardableResult
     public mutating func sealed(_ window: StreamWindow) -> Bool {
         guard window == nextWindow else { return false }
-        nextWindow = window.next
+        nextWindow = Self.window(startingAt: window.end, intervalMinutes: intervalMinutes)
+        earlySealTime = nil
         return true
     }
 }

@@ -7,6 +7,8 @@ import Foundation
 public struct StreamState: DurableJSONDocument, Equatable {
     /// End of the last sealed window (epoch ms); nil before the first seal.
     public var lastSealedWindowEnd: Int64?
+    /// Its start (nil in states written before early seals: then it is end − interval).
+    public var lastSealedWindowStart: Int64?
     /// Start of the stream's first window (epoch ms), fixed durably when the stream is created:
     /// a restart before the first seal resumes there instead of at the window containing the
     /// restart, which would skip the windows in between and the rooms journaled for them.
@@ -18,6 +20,7 @@ public struct StreamState: DurableJSONDocument, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case lastSealedWindowEnd = "last_sealed_window_end"
+        case lastSealedWindowStart = "last_sealed_window_start"
         case firstWindowStart = "first_window_start"
         case files
     }

@@ -29,11 +29,13 @@ public struct StreamWindow: Hashable, Sendable, Comparable, CustomStringConverti
 
     public var description: String { "\(Self.compact(start))_\(Self.compact(end))" }
 
-    /// `20220904T0000Z`: sortable, file-name safe.
+    /// `20220904T0000Z`: sortable, file-name safe. A time off the minute (an early seal's cut,
+    /// on a whole second) carries its seconds: `20220904T101723Z`.
     public static func compact(_ millis: Int64) -> String {
         let (days, second) = CivilDate.split(epochSeconds: Int(millis / 1000))
         let (year, month, day) = CivilDate.from(daysSinceEpoch: days)
-        return "\(pad(year, 4))\(pad(month, 2))\(pad(day, 2))T\(pad(second / 3600, 2))\(pad(second / 60 % 60, 2))Z"
+        let seconds = second % 60 == 0 ? "" : pad(second % 60, 2)
+        return "\(pad(year, 4))\(pad(month, 2))\(pad(day, 2))T\(pad(second / 3600, 2))\(pad(second / 60 % 60, 2))\(seconds)Z"
     }
 
     /// `2022-09-04`: the date partition of the window's start.

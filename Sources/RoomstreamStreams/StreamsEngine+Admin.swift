@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import RoomstreamCore
 
 /// Changing streams at run time (the admin API). Every change is persisted before it is
 /// answered, in `data/streams/definitions.json`. Changes are serialized by `adminLock`, which
@@ -19,6 +20,31 @@ extension StreamsEngine {
         case destination(DestinationCheck.Failure)
         /// The stream's destination changed while this change was being checked.
         case changedMeanwhile(String)
+        /// An early seal is not possible now (why).
+        case cannotSealNow(String)
+    }
+
+    /// Seals the stream's current window early, at the next tick: its file holds the rooms
+    /// that ended from the window's start until the cut, and the rest of the window becomes the
+    /// next file's window. The cut is now (to the second), or earlier when a live room could
+    /// still end before now: a room's end is the last activity of its peers, so the cut is at
+    /// most the earliest last activity among live rooms, and no room can end behind it.
+    public func sealNow(_ id: String, now: Double) throws(AdminError) -> (sealing: StreamWindow, next: StreamWindow) {
+        var cut = Int64(now.rounded(.down)) / 1000 * 1000
+        if let earliest = registry.earliestPossibleEnd() { cut = min(cut, Int64(earliest.rounded(.down)) / 1000 * 1000) }
+        return try streams.withLock { runtimes throws(AdminError) -> (sealing: StreamWindow, next: StreamWindow) in
+            guard let index = runtimes.firstIndex(where: { $0.definition.id == id }) else { throw .notFound(id) }
+            guard !runtimes[index].definition.paused else { throw .cannotSealNow("stream \(id) is paused; resume it first") }
+            let window = runtimes[index].scheduler.nextWindow
+            guard runtimes[index].scheduler.earlySealTime == nil else { throw .cannotSealNow("an early seal of \(window) is already under way") }
+            guard Double(window.end) > now else {
+                throw .cannotSealNow("window \(window) is already due; it is sealed at its watermark, within seconds")
+            }
+            guard let early = runtimes[index].scheduler.sealEarly(at: cut, now: Int64(now.rounded(.down))) else {
+                throw .cannotSealNow("nothing to seal yet: the window started at \(ISO8601Milliseconds.format(Double(window.start))) and a live room may still end before \(ISO8601Milliseconds.format(Double(cut)))")
+            }
+            return (early, SealScheduler.window(startingAt: early.end, intervalMinutes: runtimes[index].definition.intervalMinutes))
+        }
     }
 
     /// Before a definition is accepted: its S3 secret must be resolvable (always; no I/O), and,

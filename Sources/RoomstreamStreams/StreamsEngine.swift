@@ -85,7 +85,7 @@ public final class StreamsEngine: Sendable {
 
     public let configuration: Configuration
     public let directories: DirectoryConfinement
-    private let registry: RoomRegistry
+    let registry: RoomRegistry
     let streams: Locked<[Runtime]>
     /// Serializes admin changes (held across their disk work; see StreamsEngine+Admin).
     let adminLock = Locked(())
@@ -127,9 +127,8 @@ public final class StreamsEngine: Sendable {
         }
         let scheduler: SealScheduler
         if let end = state.lastSealedWindowEnd {
-            let length = Int64(definition.intervalMinutes) * 60_000
             scheduler = SealScheduler(intervalMinutes: definition.intervalMinutes, peerTimeoutSeconds: configuration.peerTimeoutSeconds,
-                                      graceSeconds: configuration.graceSeconds, after: StreamWindow(start: end - length, end: end))
+                                      graceSeconds: configuration.graceSeconds, resumingAt: end)
         } else {
             scheduler = SealScheduler(intervalMinutes: definition.intervalMinutes, peerTimeoutSeconds: configuration.peerTimeoutSeconds,
                                       graceSeconds: configuration.graceSeconds, firstWindowContaining: state.firstWindowStart.map { Double($0) } ?? now)
@@ -157,7 +156,7 @@ public final class StreamsEngine: Sendable {
                 Status(
                     definition: runtime.definition,
                     lastSealedWindow: runtime.state.lastSealedWindowEnd.map {
-                        StreamWindow(start: $0 - Int64(runtime.definition.intervalMinutes) * 60_000, end: $0)
+                        StreamWindow(start: runtime.state.lastSealedWindowStart ?? $0 - Int64(runtime.definition.intervalMinutes) * 60_000, end: $0)
                     },
                     files: runtime.state.files,
                     lastError: journalError ?? runtime.lastError, scheduler: runtime.scheduler,
@@ -358,6 +357,7 @@ public final class StreamsEngine: Sendable {
                       runtimes[index].scheduler.sealed(window) else { return nil }  // deleted meanwhile
                 if let file { runtimes[index].state.files.append(file) }
                 runtimes[index].state.lastSealedWindowEnd = window.end
+                runtimes[index].state.lastSealedWindowStart = window.start
                 return runtimes[index].state
             }
             guard let state else { return }

@@ -100,3 +100,91 @@ struct StreamFilesPaginationTests {
         await app.stop()
     }
 }
+
+/// `POST /v1/streams/{id}/seal`: the current window sealed early, the rest in the next file.
+struct SealNowTests {
+    static func post(_ app: AppTestService, _ target: String) throws -> ClientResponse? {
+        try app.request("POST", target, headers: ["Authorization": "Bearer \(AppTestService.adminToken)"])
+    }
+
+    static func body(_ ts: Double, leave: Bool) -> String {
+        "{\"samples\":[{\"seq\":1,\"ts\":\(Int(ts)),\"pc\":\"a\",\"stats\":[]}],\"events\":[" + (leave ? "{\"ts\":\(Int(ts) + 1000),\"type\":\"leave\"}" : "") + "]}"
+    }
+
+    @Test func aLiveRoomHoldsTheCutAndEveryRoomLandsInExactlyOneFile() async throws {
+        let t0 = ISO8601Milliseconds.parse("2022-09-04T10:05:00.000Z") ?? 0
+        let clock = ManualWallClock(t0)
+        let store = NSTemporaryDirectory() + "roomstream-sealnow-\(UUID().uuidString)"
+        let app = try AppTestService(wallClock: clock) {
+            $0.streams = [StreamDefinition(id: "h", intervalMinutes: 60, writeEmpty: false, destination: .directory(path: store))]
+        }
+        #expect(try app.ingest(room: "done", peer: "p", json: Self.body(t0, leave: true))?.status == 202)
+        clock.advance(to: t0 + 20_000)
+        #expect(try app.ingest(room: "live", peer: "p", json: Self.body(t0 + 20_000, leave: false))?.status == 202)
+        clock.advance(to: t0 + 60_000)
+        app.service.streams.tick(now: clock.nowMilliseconds())  // journal "done"
+
+        let accepted = try #require(try Self.post(app, "/v1/streams/h/seal"))
+        #expect(accepted.status == 202)
+        // The live room's last activity (10:05:20) bounds the cut: it could still end there.
+        let sealing = try #require(jsonObject(accepted)?["sealing"] as? [String: String])
+        #expect(sealing == ["start": "2022-09-04T10:00:00.000Z", "end": "2022-09-04T10:05:20.000Z"])
+        #expect((jsonObject(accepted)?["next_window"] as? [String: String])?["end"] == "2022-09-04T11:00:00.000Z")
+        #expect(try Self.post(app, "/v1/streams/h/seal")?.status == 409)  // one at a time
+        app.service.streams.tick(now: clock.nowMilliseconds())
+        let first = try #require(app.service.streams.status(of: "h")?.files.first)
+        #expect(first.key.hasSuffix("h_20220904T1000Z_20220904T100520Z.json"))
+        #expect(first.rooms == 1)
+        let text = try String(contentsOfFile: store + "/" + first.key, encoding: .utf8)
+        #expect(text.contains("\"room_id\":\"done\""))
+        #expect(!text.contains("\"room_id\":\"live\""))
+
+        // The live room ends later: it goes into the rest of the hour, at the usual time.
+        clock.advance(to: t0 + 100_000)
+        #expect(try app.ingest(room: "live", peer: "p", json: Self.body(t0 + 99_000, leave: true))?.status == 202)
+        clock.advance(to: (ISO8601Milliseconds.parse("2022-09-04T11:00:41.000Z") ?? 0))
+        app.service.streams.tick(now: clock.nowMilliseconds())
+        let files = app.service.streams.status(of: "h")?.files ?? []
+        #expect(files.count == 2)
+        let second = try #require(files.last)
+        #expect(second.key.hasSuffix("h_20220904T100520Z_20220904T1100Z.json"))
+        #expect(try String(contentsOfFile: store + "/" + second.key, encoding: .utf8).contains("\"room_id\":\"live\""))
+        #expect((jsonObject(try app.admin("/v1/streams/h"))?["last_sealed_window"] as? [String: String])?["start"] == "2022-09-04T10:05:20.000Z")
+        await app.stop()
+    }
+
+    @Test func refusedWhenPausedOrWhenNothingCanBeSealed() async throws {
+        let t0 = ISO8601Milliseconds.parse("2022-09-04T10:00:00.500Z") ?? 0
+        let clock = ManualWallClock(t0)
+        let app = try AppTestService(wallClock: clock) {
+            $0.streams = [StreamDefinition(id: "h", intervalMinutes: 60, destination: .directory(path: NSTemporaryDirectory() + "rs-\(UUID().uuidString)"))]
+        }
+        // Within the window's first second the cut would be its start.
+        let early = try #require(try Self.post(app, "/v1/streams/h/seal"))
+        #expect(early.status == 409)
+        #expect(early.bodyText.contains("cannot_seal_now"))
+        #expect(try Self.post(app, "/v1/streams/nope/seal")?.status == 404)
+        #expect(try app.request("POST", "/v1/streams/h/seal")?.status == 401)
+        #expect(try Self.post(app, "/v1/streams/h/pause")?.status == 200)
+        clock.advance(to: t0 + 120_000)
+        let paused = try #require(try Self.post(app, "/v1/streams/h/seal"))
+        #expect(paused.status == 409)
+        #expect(paused.bodyText.contains("paused"))
+        await app.stop()
+    }
+
+    @Test func aRestartAfterAnEarlySealResumesAtTheCut() async throws {
+        let t0 = ISO8601Milliseconds.parse("2022-09-04T10:05:00.000Z") ?? 0
+        let clock = ManualWallClock(t0)
+        let data = NSTemporaryDirectory() + "roomstream-sealnow-restart-\(UUID().uuidString)"
+        let streams = [StreamDefinition(id: "h", intervalMinutes: 60, destination: .directory(path: data + "/store"))]
+        let first = try AppTestService(wallClock: clock) { $0.dataDirectory = data; $0.streams = streams }
+        #expect(try Self.post(first, "/v1/streams/h/seal")?.status == 202)
+        first.service.streams.tick(now: clock.nowMilliseconds())
+        await first.stop()
+        let second = try AppTestService(wallClock: clock) { $0.dataDirectory = data; $0.streams = streams }
+        let status = try #require(second.service.streams.status(of: "h"))
+        #expect(status.scheduler.nextWindow.description == "20220904T1005Z_20220904T1100Z")
+        await second.stop()
+    }
+}

@@ -109,9 +109,32 @@ struct SealSchedulerTests {
         #expect(Double(scheduler.nextSealTime) == Self.ms("2022-09-05T01:01:00.000Z"))
     }
 
+    @Test func anEarlySealCutsTheWindowAndTheRestFollowsToTheBoundary() {
+        var scheduler = SealScheduler(intervalMinutes: 60, peerTimeoutSeconds: 30, graceSeconds: 10, firstWindowContaining: Self.ms("2022-09-04T10:05:00.000Z"))
+        let now = Int64(Self.ms("2022-09-04T10:17:23.000Z"))
+        // Outside the window, or at its start: refused.
+        #expect(scheduler.sealEarly(at: Int64(Self.ms("2022-09-04T10:00:00.000Z")), now: now) == nil)
+        #expect(scheduler.sealEarly(at: Int64(Self.ms("2022-09-04T11:00:00.000Z")), now: now) == nil)
+        let early = scheduler.sealEarly(at: now, now: now)
+        #expect(early?.description == "20220904T1000Z_20220904T101723Z")
+        #expect(scheduler.due(now: Double(now)).map(\.description) == ["20220904T1000Z_20220904T101723Z"])
+        #expect(scheduler.nextSealTime == now)
+        let sealed = scheduler.sealed(scheduler.nextWindow)
+        #expect(sealed)
+        // The rest of the hour, then whole hours again, each at its usual watermark.
+        #expect(scheduler.nextWindow.description == "20220904T101723Z_20220904T1100Z")
+        #expect(Double(scheduler.nextSealTime) == Self.ms("2022-09-04T11:00:40.000Z"))
+        #expect(scheduler.due(now: Self.ms("2022-09-04T12:00:40.000Z")).map(\.description) == [
+            "20220904T101723Z_20220904T1100Z", "20220904T1100Z_20220904T1200Z",
+        ])
+        // A restart after the early seal resumes at the cut, to the boundary.
+        let resumed = SealScheduler(intervalMinutes: 60, peerTimeoutSeconds: 30, graceSeconds: 10, resumingAt: now)
+        #expect(resumed.nextWindow.description == "20220904T101723Z_20220904T1100Z")
+    }
+
     @Test func missedWindowsAfterDowntimeComeDueInOrder() {
         let last = StreamWindow.containing(Self.ms("2022-09-04T21:30:00.000Z"), intervalMinutes: 60)
-        var scheduler = SealScheduler(intervalMinutes: 60, peerTimeoutSeconds: 30, graceSeconds: 5, after: last)
+        var scheduler = SealScheduler(intervalMinutes: 60, peerTimeoutSeconds: 30, graceSeconds: 5, resumingAt: last.end)
         let due = scheduler.due(now: Self.ms("2022-09-05T01:30:00.000Z"))
         #expect(due.map(\.description) == [
             "20220904T2200Z_20220904T2300Z", "20220904T2300Z_20220905T0000Z", "20220905T0000Z_20220905T0100Z",
