@@ -2,12 +2,18 @@ import Foundation
 import RoomstreamCore
 import RoomstreamHTTP
 import RoomstreamServer
+import RoomstreamStreams
 
 /// `GET /v1/rooms` and `GET /v1/rooms/{room_id}`: room records plus `state`, admin token only.
 struct RoomRoutes: Sendable {
     let registry: RoomRegistry
     let authorization: Authorization
     let publicURL: String
+    /// Where records of rooms that left memory are found (their sealed files), if anywhere.
+    var streams: StreamsEngine?
+
+    /// File searches read the spool: never on an event loop.
+    static let fileQueue = DispatchQueue(label: "roomstream.rooms.files")
 
     static let defaultLimit = 100
     static let maxLimit = 1000
@@ -27,10 +33,30 @@ struct RoomRoutes: Sendable {
             }
             start = parsed
         }
-        guard let room = registry.room(id: roomID, start: start) else {
-            throw .notFound(start == nil ? "no room \(roomID)" : "no room \(roomID) started at \(request.query["start"] ?? "")")
+        let missing = APIError.notFound(start == nil ? "no room \(roomID)" : "no room \(roomID) started at \(request.query["start"] ?? "")")
+        if let room = registry.room(id: roomID, start: start) {
+            return .json(.ok, RoomRecord.json(room, publicURL: publicURL, includeState: true))
         }
-        return .json(.ok, RoomRecord.json(room, publicURL: publicURL, includeState: true))
+        // Gone from memory (every stream sealed it): its record as filed, while a file holds it.
+        guard let streams else { throw missing }
+        let startText = start.map(ISO8601Milliseconds.format)
+        return .deferred { completion in
+            Self.fileQueue.async {
+                guard let record = SealedRoomFinder.find(roomID: roomID, start: startText, in: streams.retainedFiles()) else {
+                    completion(missing.response)
+                    return
+                }
+                completion(HTTPResponse(status: .ok, headers: [HTTPHeaderField("Content-Type", "application/json")], body: Self.withEndedState(record)))
+            }
+        }
+    }
+
+    /// A filed record with `"state":"ended"` where the query API puts it (after `users`), so
+    /// answers have one shape whether the room is in memory or only in a file.
+    static func withEndedState(_ record: [UInt8]) -> [UInt8] {
+        let marker = Array(",\"stats\":".utf8)
+        guard let range = record.firstRange(of: marker) else { return record }
+        return Array(record[..<range.lowerBound]) + Array(",\"state\":\"ended\"".utf8) + Array(record[range.lowerBound...])
     }
 
     /// Ordered by start time, then instance; `cursor` continues after the last room of the previous page.

@@ -20,7 +20,7 @@ enum Routes {
                      rateLimits: IngestRateLimits(configuration: configuration.rateLimits), clientAddress: configuration.clientAddress, metrics: metrics,
                      locator: locator)
             .register(on: &router)
-        RoomRoutes(registry: registry, authorization: authorization, publicURL: configuration.publicURL).register(on: &router)
+        RoomRoutes(registry: registry, authorization: authorization, publicURL: configuration.publicURL, streams: streams).register(on: &router)
         if let streams {
             StreamRoutes(engine: streams, authorization: authorization, clock: clock).register(on: &router)
             StreamAdminRoutes(engine: streams, authorization: authorization, clock: clock).register(on: &router)

@@ -176,6 +176,13 @@ public final class StreamsEngine: Sendable {
         }
     }
 
+    /// Every file still in a spool (any state), with its path: what `room_url` can be served from.
+    public func retainedFiles() -> [(path: String, file: SealedFile)] {
+        streams.withLock { runtimes in
+            runtimes.flatMap { runtime in runtime.state.files.map { ("\(spoolDirectory(runtime.definition.id))/\($0.spoolName)", $0) } }
+        }
+    }
+
     /// Makes a failed or pending file's next delivery attempt happen at the next tick.
     public func retryNow(stream id: String, file name: String) -> Bool {
         streams.withLock { runtimes in

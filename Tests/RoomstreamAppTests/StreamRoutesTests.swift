@@ -188,3 +188,34 @@ struct SealNowTests {
         await second.stop()
     }
 }
+
+/// `room_url` after the room left memory: served from the sealed files while they are kept.
+struct RoomURLFromFilesTests {
+    @Test(arguments: [StreamCompression.none, .gzip])
+    func aSealedRoomIsServedFromItsFile(compression: StreamCompression) async throws {
+        let t0 = ISO8601Milliseconds.parse("2022-09-04T10:05:00.000Z") ?? 0
+        let clock = ManualWallClock(t0)
+        let app = try AppTestService(wallClock: clock) {
+            $0.streams = [StreamDefinition(id: "h", intervalMinutes: 60, compression: compression, destination: .directory(path: "files/h"))]
+        }
+        for room in ["a", "b é/c", "z"] {
+            #expect(try app.ingest(room: TextFormat.percentEncode(room), peer: "p", json: SealNowTests.body(t0, leave: true))?.status == 202)
+        }
+        let inMemory = try #require(try app.admin("/v1/rooms/\(TextFormat.percentEncode("b é/c"))"))
+        #expect(inMemory.status == 200)
+        clock.advance(to: ISO8601Milliseconds.parse("2022-09-04T11:00:41.000Z") ?? 0)
+        app.service.streams.tick(now: clock.nowMilliseconds())
+        app.service.streams.tick(now: clock.nowMilliseconds())  // released after the seal
+        #expect(app.service.registry.room(id: "b é/c", start: nil) == nil)
+        let url = try #require(jsonObject(inMemory)?["room_url"] as? String)
+        let target = String(url.dropFirst("https://stats.example.com".count))
+        let fromFile = try #require(try app.admin(target))
+        #expect(fromFile.status == 200)
+        #expect(fromFile.bodyText == inMemory.bodyText)
+        // Without start: the latest instance; a wrong start or id: 404.
+        #expect(try app.admin("/v1/rooms/z")?.status == 200)
+        #expect(try app.admin("/v1/rooms/z?start=2022-09-04T10:06:00.000Z")?.status == 404)
+        #expect(try app.admin("/v1/rooms/nope")?.status == 404)
+        await app.stop()
+    }
+}

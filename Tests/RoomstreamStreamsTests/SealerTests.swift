@@ -1,7 +1,7 @@
 import Foundation
 import RoomstreamCore
 import RoomstreamIngest
-import RoomstreamStreams
+@testable import RoomstreamStreams
 import Testing
 import TestSupport
 
@@ -101,5 +101,48 @@ struct SealerTests {
         #expect(try String(contentsOfFile: "\(root)/dt=2022-09-04/s_1.json", encoding: .utf8) == "[2]")
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(root)/dt=2022-09-04") == ["s_1.json"])
         #expect(throws: StreamError.self) { try store.put(key: "k", from: "/nonexistent") }
+    }
+}
+
+/// Reading filed records back line by line: plain and gzip (several members), long lines.
+struct SealedRoomFinderTests {
+    static func write(_ lines: [String], gzip: Bool, members: Int = 1) throws -> String {
+        let path = NSTemporaryDirectory() + "roomstream-finder-\(UUID().uuidString)"
+        let text = "[\n" + lines.joined(separator: ",\n") + "\n]\n"
+        var bytes = Array(text.utf8)
+        if gzip {
+            // Split into members, each a complete gzip stream (RFC 1952 §2.2 allows concatenation).
+            let size = bytes.count / members + 1
+            var out: [UInt8] = []
+            for start in stride(from: 0, to: bytes.count, by: size) {
+                let compressor = try GzipCompressor()
+                out += try compressor.compress(Array(bytes[start..<min(bytes.count, start + size)]), finish: true)
+            }
+            bytes = out
+        }
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return path
+    }
+
+    static func file(_ gzip: Bool) -> SealedFile {
+        SealedFile(stream: "s", windowStart: 0, windowEnd: 4_000_000_000_000, key: "k", spoolName: "f", rooms: 3, bytes: 0, sha256: "", gzip: gzip,
+                   state: .uploaded, attempts: 1, lastError: nil, sealedAt: 0, uploadedAt: 0)
+    }
+
+    @Test(arguments: [(false, 1), (true, 1), (true, 3)])
+    func findsTheLineOfARoom(gzip: Bool, members: Int) throws {
+        let long = String(repeating: "x", count: 300_000)  // longer than one read
+        let lines = [
+            #"{"room_url":"u","room_id":"a","start_time":"2022-09-04T10:00:00.000Z","pad":"\#(long)"}"#,
+            #"{"room_url":"u","room_id":"b \"q\"","start_time":"2022-09-04T10:00:00.000Z"}"#,
+            #"{"room_url":"u","room_id":"a","start_time":"2022-09-04T11:00:00.000Z"}"#,
+        ]
+        let path = try Self.write(lines, gzip: gzip, members: members)
+        let files = [(path, Self.file(gzip))]
+        #expect(SealedRoomFinder.find(roomID: "a", start: "2022-09-04T11:00:00.000Z", in: files).map { String(decoding: $0, as: UTF8.self) } == lines[2])
+        #expect(SealedRoomFinder.find(roomID: "a", start: "2022-09-04T10:00:00.000Z", in: files).map { String(decoding: $0, as: UTF8.self) } == lines[0])
+        #expect(SealedRoomFinder.find(roomID: "b \"q\"", start: nil, in: files).map { String(decoding: $0, as: UTF8.self) } == lines[1])
+        #expect(SealedRoomFinder.find(roomID: "c", start: nil, in: files) == nil)
+        #expect(SealedRoomFinder.find(roomID: "a", start: nil, in: [("/nonexistent", Self.file(gzip))]) == nil)
     }
 }
