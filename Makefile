@@ -20,10 +20,12 @@ build: deps-run
 
 ## make test: install what tests need (apt, pip), build everything, start two independent S3
 ## servers on loopback (moto with SigV4 checked, and rclone serve s3 path-style and
-## virtual-hosted) and run every test against them.
+## virtual-hosted) and run every test against them; then schemathesis against docs/openapi.yaml
+## and a live server (no 5xx, every answer as documented).
 test: deps-test
 	$(SWIFT) build --build-tests
 	scripts/with-s3-test-server.sh $(SWIFT) test --skip-build
+	scripts/schemathesis.sh .build/debug/roomstream
 
 ## make chaos: kill -9 the service 20 times under simulated load (ingest, seals, uploads to a
 ## directory and to rclone's S3 server) and check every file against the record of 202 answers.
