@@ -6,7 +6,7 @@ SHARED       ?= ../shared
 # Debian packages the build and the service need (later: libcurl4-openssl-dev, zlib1g-dev, ...).
 RUN_PACKAGES  = ca-certificates pkg-config zlib1g-dev libsimdjson-dev libcurl4-openssl-dev libssl-dev libmaxminddb-dev
 # What the tests need on top of that.
-TEST_PACKAGES = $(RUN_PACKAGES) curl python3 python3-pip gzip
+TEST_PACKAGES = $(RUN_PACKAGES) curl python3 python3-pip gzip haproxy
 BENCH_PACKAGES = $(RUN_PACKAGES) wrk nginx
 
 .PHONY: run build test chaos sanitize sanitize-thread sanitize-address bench fuzz deps-run deps-test deps-bench clean

@@ -34,6 +34,9 @@ public struct RoomstreamConfiguration: Sendable, Equatable {
     /// Which socket peers may say who the client is, and in which header
     /// (`server.trusted_proxies`, `server.client_ip_header`).
     var clientAddress = ClientAddressResolver()
+    /// This instance's name, for `{instance}` in key templates (`instance_id`; default: the
+    /// host name, lowercased, other characters than a-z 0-9 - _ . as `-`).
+    public var instanceID = RoomstreamConfiguration.defaultInstanceID()
     /// MaxMind databases for peer locations (`location.city_database`, `location.asn_database`).
     var location = LocationConfiguration()
     /// `GET /metrics` without the admin token (`metrics.open`; for a scraper on a private network).
@@ -126,7 +129,7 @@ extension RoomstreamConfiguration {
         }
         let reader: ConfigObject
         do { reader = try ConfigObject(root, path: "") } catch { return (config, [error]) }
-        problems += reader.unknownKeyProblems(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url", "streams", "delivery", "durability", "metrics", "location"])
+        problems += reader.unknownKeyProblems(["server", "data_dir", "log", "ingest", "rooms", "admin", "public_url", "streams", "delivery", "durability", "metrics", "location", "instance_id"])
         attempt { () throws(ConfigurationError) in
             if let location = try reader.object("location") {
                 problems += location.unknownKeyProblems(["city_database", "asn_database"])
@@ -271,6 +274,14 @@ extension RoomstreamConfiguration {
                 attempt { () throws(ConfigurationError) in
                     if let n = try server.integer("max_body_bytes", in: 0...1_073_741_824) { config.server.limits.maxBodyBytes = n }
                 }
+            }
+        }
+        attempt { () throws(ConfigurationError) in
+            if let id = try reader.string("instance_id") {
+                guard Self.isValidInstanceID(id) else {
+                    throw ConfigurationError(field: "instance_id", problem: "must be 1-64 characters of a-z, 0-9, -, _ and ., got \"\(id)\"")
+                }
+                config.instanceID = id
             }
         }
         attempt { () throws(ConfigurationError) in
@@ -539,6 +550,18 @@ extension RoomstreamConfiguration {
         let host = server.host
         let name = host == "0.0.0.0" || host == "::" || host.isEmpty ? "localhost" : host.contains(":") ? "[\(host)]" : host
         publicURL = "http://\(name):\(server.port)"
+    }
+
+    static func isValidInstanceID(_ id: String) -> Bool {
+        (1...64).contains(id.utf8.count) && id.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E }
+    }
+
+    /// The host name made fit for a key (`instance_id`'s default).
+    static func defaultInstanceID() -> String {
+        let mapped = String(String(ProcessInfo.processInfo.hostName.lowercased().map { c -> Character in
+            c.isASCII && (c.isLetter || c.isNumber || c == "-" || c == "_" || c == ".") ? c : "-"
+        }).prefix(64))
+        return mapped.isEmpty ? "roomstream" : mapped
     }
 
     static func isValidIngestKey(_ key: String) -> Bool {

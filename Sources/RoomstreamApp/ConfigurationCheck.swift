@@ -79,6 +79,7 @@ public enum ConfigurationCheck {
             }
         }
         var parts = [
+            "instance \(configuration.instanceID)",
             "listen \(configuration.server.host):\(configuration.server.port)",
             "data_dir \(configuration.dataDirectory)",
             "\(configuration.ingestKeys.count) ingest key\(configuration.ingestKeys.count == 1 ? "" : "s")",

@@ -57,6 +57,7 @@ public final class RoomstreamService: Sendable {
         streamsConfiguration.multipartThresholdBytes = configuration.multipartThresholdMiB * 1024 * 1024
         streamsConfiguration.apiDirectoryRoot = configuration.apiDirectoryRoot
         streamsConfiguration.maxPausedSeconds = configuration.maxPausedHours * 3600
+        streamsConfiguration.instanceID = configuration.instanceID
         let metrics = ServiceMetrics()
         self.metrics = metrics
         let streams = try StreamsEngine(definitions: configuration.streams, registry: registry, configuration: streamsConfiguration, now: wallClock.nowMilliseconds(),

@@ -10,7 +10,7 @@ import RoomstreamCore
 public enum Sealer {
     public static func seal(
         recordCount: Int, record: (Int) throws(StreamError) -> [UInt8], window: StreamWindow, definition: StreamDefinition,
-        spoolDirectory: String, now: Double
+        spoolDirectory: String, now: Double, instance: String = ""
     ) throws(StreamError) -> SealedFile {
         try DurableFile.makeDirectories(spoolDirectory)
         let gzip = definition.compression == .gzip
@@ -43,7 +43,7 @@ public enum Sealer {
         let bytes = file.bytesWritten
         try file.commit()
         return SealedFile(
-            stream: definition.id, windowStart: window.start, windowEnd: window.end, key: definition.key(for: window),
+            stream: definition.id, windowStart: window.start, windowEnd: window.end, key: definition.key(for: window, instance: instance),
             spoolName: spoolName, rooms: recordCount, bytes: bytes,
             sha256: digest, gzip: gzip,
             state: .sealed, attempts: 0, lastError: nil, sealedAt: now, uploadedAt: nil)

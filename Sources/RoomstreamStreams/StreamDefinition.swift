@@ -68,8 +68,9 @@ public struct StreamDefinition: Sendable, Equatable {
 
     /// The object key of a window's file: placeholders `{prefix}` (the S3 prefix, else empty),
     /// `{stream}`, `{date}` (window start, `2022-09-04`), `{start}` and `{end}`
-    /// (`20220904T0000Z`). `.gz` is appended for gzip streams.
-    public func key(for window: StreamWindow) -> String {
+    /// (`20220904T0000Z`), `{instance}` (the service's `instance_id`: instances sharing a
+    /// destination each write their own part of a window). `.gz` is appended for gzip streams.
+    public func key(for window: StreamWindow, instance: String = "") -> String {
         var prefix = ""
         if case .s3(let s3) = destination { prefix = s3.prefix }
         let key = keyTemplate
@@ -78,6 +79,7 @@ public struct StreamDefinition: Sendable, Equatable {
             .replacingOccurrences(of: "{date}", with: window.startDate)
             .replacingOccurrences(of: "{start}", with: StreamWindow.compact(window.start))
             .replacingOccurrences(of: "{end}", with: StreamWindow.compact(window.end))
+            .replacingOccurrences(of: "{instance}", with: instance)
         return compression == .gzip ? key + ".gz" : key
     }
 }
@@ -146,7 +148,7 @@ extension StreamDefinition {
 /// its root, and `a//b` would name the same file as `a/b`), and keys over 1,024 bytes.
 public enum KeyRules {
     public static let maxKeyBytes = 1024
-    public static let placeholders = ["{prefix}", "{stream}", "{date}", "{start}", "{end}"]
+    public static let placeholders = ["{prefix}", "{stream}", "{date}", "{start}", "{end}", "{instance}"]
 
     static func checkText(_ text: String, field: String) throws(StreamDefinitionError) {
         guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {

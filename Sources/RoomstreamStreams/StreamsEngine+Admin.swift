@@ -26,25 +26,53 @@ extension StreamsEngine {
 
     /// Seals the stream's current window early, at the next tick: its file holds the rooms
     /// that ended from the window's start until the cut, and the rest of the window becomes the
-    /// next file's window. The cut is now (to the second), or earlier when a live room could
-    /// still end before now: a room's end is the last activity of its peers, so the cut is at
-    /// most the earliest last activity among live rooms, and no room can end behind it.
+    /// next file's window. The cut is now, rounded up to the second (a room that ended a moment
+    /// ago is in the file), or earlier when a live room could still end before it: a room's end
+    /// is the last activity of its peers, so the cut is at most the earliest last activity
+    /// among live rooms, and no room can end behind it. The tick computes the cut again (live
+    /// rooms first, then the journal), so a room live at that moment cannot be missed either.
+    /// Returns the windows as they would be cut now.
     public func sealNow(_ id: String, now: Double) throws(AdminError) -> (sealing: StreamWindow, next: StreamWindow) {
-        var cut = Int64(now.rounded(.down)) / 1000 * 1000
-        if let earliest = registry.earliestPossibleEnd() { cut = min(cut, Int64(earliest.rounded(.down)) / 1000 * 1000) }
+        let requested = Int64((now / 1000).rounded(.up)) * 1000
+        let predicted = Self.earlyCut(requested, earliestPossibleEnd: registry.earliestPossibleEnd())
         return try streams.withLock { runtimes throws(AdminError) -> (sealing: StreamWindow, next: StreamWindow) in
             guard let index = runtimes.firstIndex(where: { $0.definition.id == id }) else { throw .notFound(id) }
             guard !runtimes[index].definition.paused else { throw .cannotSealNow("stream \(id) is paused; resume it first") }
             let window = runtimes[index].scheduler.nextWindow
-            guard runtimes[index].scheduler.earlySealTime == nil else { throw .cannotSealNow("an early seal of \(window) is already under way") }
-            guard Double(window.end) > now else {
-                throw .cannotSealNow("window \(window) is already due; it is sealed at its watermark, within seconds")
+            guard runtimes[index].earlyCut == nil, runtimes[index].scheduler.earlySealTime == nil else {
+                throw .cannotSealNow("an early seal of \(window) is already under way")
             }
-            guard let early = runtimes[index].scheduler.sealEarly(at: cut, now: Int64(now.rounded(.down))) else {
-                throw .cannotSealNow("nothing to seal yet: the window started at \(ISO8601Milliseconds.format(Double(window.start))) and a live room may still end before \(ISO8601Milliseconds.format(Double(cut)))")
+            guard requested < window.end else {
+                throw .cannotSealNow("window \(window) is ending; it is sealed at its watermark")
             }
-            return (early, SealScheduler.window(startingAt: early.end, intervalMinutes: runtimes[index].definition.intervalMinutes))
+            guard predicted > window.start else {
+                throw .cannotSealNow("nothing to seal yet: the window started at \(ISO8601Milliseconds.format(Double(window.start))) and a live room may still end before \(ISO8601Milliseconds.format(Double(requested)))")
+            }
+            runtimes[index].earlyCut = requested
+            let sealing = StreamWindow(start: window.start, end: predicted)
+            return (sealing, SealScheduler.window(startingAt: predicted, intervalMinutes: runtimes[index].definition.intervalMinutes))
         }
+    }
+
+    static func earlyCut(_ requested: Int64, earliestPossibleEnd: Double?) -> Int64 {
+        guard let earliest = earliestPossibleEnd else { return requested }
+        return min(requested, Int64(earliest.rounded(.down)) / 1000 * 1000)
+    }
+
+    /// At the start of a tick: turns requested early seals into cut windows. `earliest` was
+    /// read from the registry before the journal was updated (see `sealNow`).
+    func applyEarlySeals(earliestPossibleEnd earliest: Double?, now: Double) {
+        let dropped = streams.withLock { runtimes -> [String] in
+            var dropped: [String] = []
+            for index in runtimes.indices {
+                guard let requested = runtimes[index].earlyCut else { continue }
+                runtimes[index].earlyCut = nil
+                let cut = Self.earlyCut(requested, earliestPossibleEnd: earliest)
+                if runtimes[index].scheduler.sealEarly(at: cut, now: Int64(now.rounded(.down))) == nil { dropped.append(runtimes[index].definition.id) }
+            }
+            return dropped
+        }
+        for id in dropped { onEvent("early seal dropped: a live room may still end at the window's start", ["stream": id]) }
     }
 
     /// Before a definition is accepted: its S3 secret must be resolvable (always; no I/O), and,

@@ -34,6 +34,8 @@ public final class StreamsEngine: Sendable {
         /// wait, undelivered, for the resume: the journal and the ended rooms held in memory
         /// stay bounded, and nothing is lost.
         public var maxPausedSeconds: Double = 24 * 3600
+        /// This service's `instance_id`, for `{instance}` in key templates.
+        public var instanceID = ""
         /// Where secrets' variables are read (the process environment; tests pass their own).
         public var environment: @Sendable () -> [String: String] = { ProcessInfo.processInfo.environment }
         /// How a destination is tried before the admin API accepts it (tests may replace it).
@@ -74,6 +76,8 @@ public final class StreamsEngine: Sendable {
         var state: StreamState
         var nextAttempt: [String: Double] = [:]
         var lastError: String?
+        /// `POST …/seal` asked for an early seal up to this cut (applied at the next tick).
+        var earlyCut: Int64?
     }
 
     /// The journal as the engine knows it: its entries, sorted (nil until listed successfully),
@@ -213,6 +217,11 @@ public final class StreamsEngine: Sendable {
         let hasStreams = streams.withLock { !$0.isEmpty }
         // Without streams nothing needs the ended rooms journaled (they stay for the queries).
         if !hasStreams { _ = registry.takeNewlyEnded() }
+        // Early seals: the live rooms' earliest possible end is read before the journal is
+        // updated, so every room either ended before (journaled now) or ends at or after it.
+        if streams.withLock({ $0.contains { $0.earlyCut != nil } }) {
+            applyEarlySeals(earliestPossibleEnd: registry.earliestPossibleEnd(), now: now)
+        }
         let entries = hasStreams ? updateJournal() : nil
 
         // 1. Seal: what is due, snapshotted under the lock; the files written outside it.
@@ -348,7 +357,8 @@ public final class StreamsEngine: Sendable {
             if !rooms.isEmpty || job.definition.writeEmpty {
                 do {
                     file = try Sealer.seal(recordCount: rooms.count, record: { index throws(StreamError) in try journal.read(rooms[index]) },
-                                           window: window, definition: job.definition, spoolDirectory: spoolDirectory(id), now: now)
+                                           window: window, definition: job.definition, spoolDirectory: spoolDirectory(id), now: now,
+                                           instance: configuration.instanceID)
                 } catch {
                     // The window stays due: it is sealed again on the next tick, never skipped.
                     streams.withLock { runtimes in

@@ -41,7 +41,7 @@ struct ConfigurationTests {
     static let badCases: [BadCase] = [
         BadCase(json: "{", message: "config is not valid JSON"),
         BadCase(json: "[]", message: "must be a JSON object"),
-        BadCase(json: #"{"sever":{}}"#, message: "sever: unknown key (known: admin, data_dir, delivery, durability, ingest, location, log, metrics, public_url, rooms, server, streams)"),
+        BadCase(json: #"{"sever":{}}"#, message: "sever: unknown key (known: admin, data_dir, delivery, durability, ingest, instance_id, location, log, metrics, public_url, rooms, server, streams)"),
         BadCase(json: #"{"ingest":{"keys":"abc"}}"#, message: "ingest.keys: must be an array of strings, got \"abc\""),
         BadCase(json: #"{"ingest":{"keys":["short"]}}"#, message: "ingest.keys[0]: must be at least 8 visible ASCII characters"),
         BadCase(json: #"{"ingest":{"peer_timeout_seconds":-1}}"#, message: "ingest.peer_timeout_seconds: must be a number of seconds above 0"),

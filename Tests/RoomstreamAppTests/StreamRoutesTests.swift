@@ -154,12 +154,12 @@ struct SealNowTests {
     }
 
     @Test func refusedWhenPausedOrWhenNothingCanBeSealed() async throws {
-        let t0 = ISO8601Milliseconds.parse("2022-09-04T10:00:00.500Z") ?? 0
+        let t0 = ISO8601Milliseconds.parse("2022-09-04T10:00:00.000Z") ?? 0
         let clock = ManualWallClock(t0)
         let app = try AppTestService(wallClock: clock) {
             $0.streams = [StreamDefinition(id: "h", intervalMinutes: 60, destination: .directory(path: NSTemporaryDirectory() + "rs-\(UUID().uuidString)"))]
         }
-        // Within the window's first second the cut would be its start.
+        // At the window's very start the cut would be its start.
         let early = try #require(try Self.post(app, "/v1/streams/h/seal"))
         #expect(early.status == 409)
         #expect(early.bodyText.contains("cannot_seal_now"))
