@@ -8,8 +8,10 @@ RUN_PACKAGES  = ca-certificates pkg-config zlib1g-dev libsimdjson-dev libcurl4-o
 # What the tests need on top of that.
 TEST_PACKAGES = $(RUN_PACKAGES) curl python3 python3-pip gzip haproxy
 BENCH_PACKAGES = $(RUN_PACKAGES) wrk nginx
+# The browser tests: headless Chromium, its WebDriver, and a TURN server.
+BROWSER_PACKAGES = $(TEST_PACKAGES) chromium chromium-driver coturn
 
-.PHONY: run build test chaos sanitize sanitize-thread sanitize-address bench fuzz deps-run deps-test deps-bench clean
+.PHONY: run build test test-browser chaos sanitize sanitize-thread sanitize-address bench fuzz deps-run deps-test deps-bench clean
 
 ## make run: build a release binary and serve $(CONFIG) on port 8080 (local spool, local directory store).
 run: deps-run build
@@ -26,6 +28,13 @@ test: deps-test
 	$(SWIFT) build --build-tests
 	scripts/with-s3-test-server.sh $(SWIFT) test --skip-build
 	scripts/schemathesis.sh .build/debug/roomstream
+
+## make test-browser: the JavaScript SDK in headless Chromium (fake camera and microphone)
+## against a live service: calls direct and through coturn (UDP, TCP), a page closed mid-call,
+## the operator page (screenshots in .build/screenshots). docs/sdk.md.
+test-browser: deps-browser
+	$(SWIFT) build --product roomstream
+	python3 scripts/browser-test.py .build/debug/roomstream --screenshots .build/screenshots
 
 ## make chaos: kill -9 the service 20 times under simulated load (ingest, seals, uploads to a
 ## directory and to rclone's S3 server) and check every file against the record of 202 answers.
@@ -60,6 +69,10 @@ deps-run:
 
 deps-test:
 	@scripts/ensure-packages.sh $(TEST_PACKAGES)
+	@scripts/ensure-python-packages.sh
+
+deps-browser:
+	@scripts/ensure-packages.sh $(BROWSER_PACKAGES)
 	@scripts/ensure-python-packages.sh
 
 deps-bench:

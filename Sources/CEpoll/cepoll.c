@@ -1,3 +1,5 @@
+#define _GNU_SOURCE
+#include <sys/socket.h>
 #include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -32,4 +34,11 @@ int rs_epoll_wait(int epoll_fd, int32_t *fds, uint32_t *events, int capacity, in
         events[i] = out;
     }
     return count;
+}
+
+int rs_accept(int listener, struct sockaddr *address, unsigned int *length) {
+    socklen_t size = *length;
+    int fd = accept4(listener, address, &size, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    *length = size;
+    return fd;
 }

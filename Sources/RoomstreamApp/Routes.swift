@@ -35,6 +35,7 @@ enum Routes {
                 ], body: body)
             }
         }
+        WebRoutes().register(on: &router)
         router.add(.get, "/v1/version") { _ in
             .json(.ok, "{\"version\":\"\(RoomstreamVersion.current)\",\"metrics_model\":\"\(QualityModel.metricsVersion)\",\"video_mos_model\":\"\(QualityModel.videoMOSVersion)\",\"score_model\":\"\(QualityModel.scoreVersion)\",\"record_format\":\"v1\"}")
         }

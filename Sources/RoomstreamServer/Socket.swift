@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CEpoll
 import RoomstreamHTTP
 
 /// A failed socket call, with the errno it left.
@@ -84,16 +85,13 @@ enum Socket {
     static func accept(_ listener: Int32) throws -> (fd: Int32, peer: IPAddress?)? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        // accept4(2) is not exported by the Glibc module; two fcntl calls do the same.
+        // accept4(2) (through the CEpoll shim: the Glibc module does not export it), so the
+        // descriptor is non-blocking and close-on-exec from the start.
         let fd = withUnsafeMutablePointer(to: &storage) { pointer in
             // SAFETY: sockaddr_storage is large enough for any address accept writes; length says so.
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.accept(listener, $0, &length) }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { rs_accept(listener, $0, &length) }
         }
-        if fd >= 0 {
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            return (fd, peerAddress(storage))
-        }
+        if fd >= 0 { return (fd, peerAddress(storage)) }
         switch errno {
         case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED: return nil
         default: throw SocketError(operation: "accept", errno: errno)

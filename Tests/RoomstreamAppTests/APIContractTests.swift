@@ -61,7 +61,8 @@ struct APIContractTests {
     enum Access { case open, ingest, admin }
 
     static func access(_ method: String, _ pattern: String) -> Access {
-        if ["/healthz", "/readyz", "/v1/version"].contains(pattern) || method == "OPTIONS" { return .open }
+        if ["/healthz", "/readyz", "/v1/version", "/", "/sdk/roomstream.js", "/sdk/roomstream.mjs", "/ui/operator.js", "/ui/operator.css"].contains(pattern)
+            || method == "OPTIONS" { return .open }
         if pattern.hasSuffix("/samples") || pattern.hasSuffix("/leave") { return .ingest }
         return .admin
     }

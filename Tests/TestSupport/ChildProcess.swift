@@ -33,6 +33,15 @@ public final class ChildProcess {
 
     public func signal(_ number: Int32) { kill(pid, number) }
 
+    /// Whether the process has exited (without waiting); `wait()` then returns at once.
+    public func hasExited() -> Bool {
+        if exitStatus != nil { return true }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return false }
+        exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return true
+    }
+
     /// Waits for the exit and returns the exit status (128 + signal when killed by a signal).
     @discardableResult
     public func wait() -> Int32 {

@@ -29,7 +29,8 @@ public final class RawClient {
         var result: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, String(port), &hints, &result) == 0, let info = result else { throw ClientError(operation: "getaddrinfo", errno: 0) }
         defer { freeaddrinfo(result) }
-        fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec: a child a test spawns meanwhile must not hold this connection open.
+        fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ClientError(operation: "socket", errno: errno) }
         guard connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
             let error = errno

@@ -13,6 +13,11 @@
 int rs_epoll_create(void);
 /// eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); -1 and errno on failure.
 int rs_eventfd(void);
+
+/// accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC: the new descriptor is never inherited by a
+/// child spawned meanwhile, and costs no fcntl calls. Returns the descriptor or -1 (errno).
+struct sockaddr;
+int rs_accept(int listener, struct sockaddr *address, unsigned int *length);
 /// Watches a socket for input, output and hang-up, edge-triggered; with `input_only`, input
 /// alone, level-triggered (the loop's wake-up eventfd).
 int rs_epoll_add(int epoll_fd, int fd, int input_only);
