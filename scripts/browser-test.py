@@ -236,6 +236,76 @@ def beacon_scenario(driver, page, service):
     driver.switch_to.window(driver.window_handles[0])
 
 
+class ScriptedIngest(http.server.BaseHTTPRequestHandler):
+    """A service that answers ingest as the test says: `plan` is consumed one status per POST
+    (then `default`); every POST is recorded with its arrival time, headers and body."""
+    plan, default, posts = [], 202, []
+
+    def log_message(self, *args):
+        pass
+
+    def cors(self):
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Allow-Methods", "POST")
+        self.send_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Content-Encoding")
+        self.send_header("Access-Control-Expose-Headers", "Retry-After")
+
+    def do_OPTIONS(self):
+        self.send_response(204)
+        self.cors()
+        self.end_headers()
+
+    def do_POST(self):
+        import gzip
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        cls = type(self)
+        status, retry_after = cls.plan.pop(0) if cls.plan else (cls.default, None)
+        cls.posts.append({"time": time.time(), "status": status, "gzip": self.headers.get("Content-Encoding") == "gzip",
+                          "batch": json.loads(body), "auth": self.headers.get("Authorization")})
+        self.send_response(status)
+        self.cors()
+        if retry_after:
+            self.send_header("Retry-After", str(retry_after))
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"accepted":1,"duplicates":0,"late":0}' if status < 300 else b'{"error":{"code":"x","message":"scripted"}}')
+
+
+def sdk_against_failures(driver, page, service):
+    """Retry-After on 429, backoff on 503, the offline bound (oldest dropped, counted), gzip."""
+    ScriptedIngest.plan = [(429, 2)] + [(503, None)] * 4
+    ScriptedIngest.default, ScriptedIngest.posts = 202, []
+    fake = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), ScriptedIngest)
+    threading.Thread(target=fake.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{fake.server_address[1]}"
+    try:
+        query = urllib.parse.urlencode({"service": base, "sdk": service + "/sdk/roomstream.js"})
+        driver.switch_to.new_window("tab")
+        driver.get(f"{page}/sdk-offline.html?{query}")
+        wait_for(lambda: driver.execute_script("return window.ready"), 10, "SDK loaded")
+        wait_for(lambda: len([p for p in ScriptedIngest.posts if p["status"] == 202]) >= 3, 90, "the SDK delivers once the service recovers")
+        posts = ScriptedIngest.posts
+        check(posts[0]["status"] == 429 and posts[1]["time"] - posts[0]["time"] >= 1.9,
+              f"SDK: waits Retry-After (2 s) after a 429 ({posts[1]['time'] - posts[0]['time']:.2f} s)")
+        check(posts[1]["batch"]["samples"][0]["seq"] == posts[0]["batch"]["samples"][0]["seq"], "SDK: the refused batch is sent again (same seq)")
+        gaps = [b["time"] - a["time"] for a, b in zip(posts[1:5], posts[2:6])]
+        check(all(g >= 0.4 for g in gaps) and gaps[-1] > gaps[0], f"SDK: backs off on 503 ({', '.join(f'{g:.1f}' for g in gaps)} s)")
+        stats = driver.execute_script("return roomstream.stats()")
+        check(stats["dropped"] > 0, f"SDK: while the service refused, the oldest batches beyond the bound were dropped and counted ({stats})")
+        accepted = [p for p in posts if p["status"] == 202]
+        seqs = [s["seq"] for p in accepted for s in p["batch"]["samples"]]
+        check(seqs == sorted(seqs) and len(set(seqs)) == len(seqs), f"SDK: delivered in seq order, no repeats ({seqs[:12]})")
+        check(all(p["gzip"] for p in posts), "SDK: bodies gzip-compressed (Content-Encoding: gzip)")
+        check(all(p["auth"] == "Bearer offline-key-0001" for p in posts), "SDK: Authorization: Bearer <key>")
+        driver.get_log("browser")  # the scripted 429/503s are logged as errors: expected here, drained
+        driver.close()
+        driver.switch_to.window(driver.window_handles[0])
+    finally:
+        fake.shutdown()
+
+
 def operator_page(driver, page, service, screenshots):
     # A call in progress, so the page has a live room to show.
     room_id = "live-" + str(int(time.time()))
@@ -301,6 +371,8 @@ def main():
             print(f"call {room_id}", flush=True)
             call(driver, page, service, room_id, turn, relay)
             check_call(service, room_id, connection_type, transport, chromium_version)
+        print("the SDK against a failing service", flush=True)
+        sdk_against_failures(driver, page, service)
         print("page closed mid-call", flush=True)
         beacon_scenario(driver, page, service)
         print("operator page", flush=True)

@@ -60,7 +60,7 @@ async function download(stream, file) {
   if (!response.ok) { alert("download failed: HTTP " + response.status); return; }
   const link = document.createElement("a");
   link.href = URL.createObjectURL(await response.blob());
-  link.download = file.replace(/\.gz$/, "");
+  link.download = file;  // gzip files arrive as gzip files (application/gzip)
   link.click();
   setTimeout(() => URL.revokeObjectURL(link.href), 10000);
 }

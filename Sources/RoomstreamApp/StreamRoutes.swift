@@ -93,8 +93,9 @@ struct StreamRoutes: Sendable {
         if request.http.headers["if-none-match"] == etag {
             return HTTPResponse(status: HTTPStatus(code: 304), headers: [HTTPHeaderField("ETag", etag)])
         }
-        var headers = [HTTPHeaderField("Content-Type", "application/json"), HTTPHeaderField("ETag", etag)]
-        if file.gzip { headers.append(HTTPHeaderField("Content-Encoding", "gzip")) }
+        // A gzip file is sent as the file it is (SealedFile.contentType), named for saving.
+        let headers = [HTTPHeaderField("Content-Type", SealedFile.contentType(gzip: file.gzip)), HTTPHeaderField("ETag", etag),
+                       HTTPHeaderField("Content-Disposition", "attachment; filename=\"\(file.spoolName)\"")]
         return HTTPResponse(status: .ok, headers: headers, body: Array(data))
     }
 

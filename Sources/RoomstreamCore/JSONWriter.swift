@@ -59,13 +59,16 @@ public struct JSONWriter: Sendable {
         raw(abs(rounded) < Self.largestExactInteger ? String(Int(rounded)) : "\(rounded)")
     }
 
-    /// Rounded half away from zero to `decimals` places; whole numbers without a fraction; null
-    /// when unknown or not finite.
+    /// Rounded half away from zero to `decimals` places; null when unknown or not finite. With
+    /// `decimals` > 0 a whole value keeps one decimal (`4.0`): a reader infers a column's type
+    /// from its values, and `4` in one file and `4.5` in the next would make it BIGINT in one
+    /// and DOUBLE in the other (docs/bi.md, "Stable types").
     public mutating func number(_ number: Double?, decimals: Int) {
         guard let number, number.isFinite else { return null() }
         let rounded = RoomRecord.round(number, decimals: decimals)
         guard rounded.isFinite else { return raw("\(number)") }  // the scaling overflowed: too large to have decimals
-        raw(rounded == rounded.rounded() && abs(rounded) < Self.largestExactInteger ? String(Int(rounded)) : "\(rounded)")
+        guard rounded == rounded.rounded() && abs(rounded) < Self.largestExactInteger else { return raw("\(rounded)") }
+        raw(String(Int(rounded)) + (decimals > 0 ? ".0" : ""))
     }
 
     private mutating func appendQuoted(_ string: String) {

@@ -27,6 +27,14 @@ public struct SealedFile: Codable, Sendable, Equatable {
 
     public var window: StreamWindow { StreamWindow(start: windowStart, end: windowEnd) }
 
+    /// How a file travels (S3 objects, downloads): a gzip file is `application/gzip` and has no
+    /// `Content-Encoding`. With `Content-Encoding: gzip`, HTTP clients (browsers, Python
+    /// requests, curl --compressed) inflate it on the fly, so what they save under its `.json.gz`
+    /// name is no longer gzip and readers such as DuckDB refuse it; as a file, what a client
+    /// saves is byte for byte what the store holds (RFC 9110 §8.4: content coding belongs to
+    /// the representation, and these objects *are* gzip files).
+    public static func contentType(gzip: Bool) -> String { gzip ? "application/gzip" : "application/json" }
+
     enum CodingKeys: String, CodingKey {
         case stream, key, rooms, bytes, sha256, gzip, state, attempts
         case windowStart = "window_start", windowEnd = "window_end", spoolName = "spool_name"

@@ -34,12 +34,12 @@ extension StreamsEngine {
             let client = S3Client(destination: s3, credentials: credentials)
             if file.bytes > configuration.multipartThresholdBytes {
                 try client.putMultipart(key: file.key, path: delivery.spoolPath, partBytes: configuration.multipartPartBytes,
-                                        contentEncoding: file.gzip ? "gzip" : nil)
+                                        contentType: SealedFile.contentType(gzip: file.gzip))
             } else {
                 guard let data = FileManager.default.contents(atPath: delivery.spoolPath) else {
                     throw StreamError.io(operation: "read", path: delivery.spoolPath, errno: ENOENT)
                 }
-                try client.put(key: file.key, body: Array(data), contentEncoding: file.gzip ? "gzip" : nil)
+                try client.put(key: file.key, body: Array(data), contentType: SealedFile.contentType(gzip: file.gzip))
             }
         }
     }

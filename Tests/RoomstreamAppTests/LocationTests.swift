@@ -19,11 +19,11 @@ struct LocationTests {
     }
 
     /// What MaxMind's own Python reader finds for the addresses.
-    static func expected(_ addresses: [String]) throws -> [String: [String: String?]] {
+    static func expected(_ addresses: [String]) async throws -> [String: [String: String?]] {
         guard let city = cityPath, let asn = asnPath else { throw MissingTestRequirement("no databases") }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/geoip-test-databases.py").standardized.path
         let child = try ChildProcess("/usr/bin/env", ["python3", script, "--expect", city, asn] + addresses)
-        #expect(child.wait() == 0, "\(child.stderr)")
+        #expect(await child.exited() == 0, "\(child.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(child.stdout.utf8)) as? [String: [String: Any]])
         return object.mapValues { fields in fields.mapValues { $0 as? String } }
     }
@@ -33,9 +33,9 @@ struct LocationTests {
         "2001:4860:4860::8888", "2606:4700:4700::1111", "10.0.0.1", "127.0.0.1", "::1", "192.0.2.1",
     ]
 
-    @Test(.enabled(if: runnable)) func lookupsMatchMaxMindsReader() throws {
+    @Test(.enabled(if: runnable)) func lookupsMatchMaxMindsReader() async throws {
         let locator = try Self.locator()
-        let expected = try Self.expected(Self.addresses)
+        let expected = try await Self.expected(Self.addresses)
         for text in Self.addresses {
             let address = try #require(IPAddress(text))
             let location = locator.locate(address)

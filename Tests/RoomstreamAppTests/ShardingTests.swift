@@ -85,8 +85,7 @@ import TestSupport
             "simulate", "--url", "http://127.0.0.1:\(front)", "--key", Self.key, "--rooms", "\(rooms)", "--peers-per-room", "2",
             "--duration", "2", "--sample-interval", "0.5", "--concurrency", "8"])
         // Waited for without blocking a thread of the test pool.
-        while !simulator.hasExited() { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(simulator.wait() == 0, "\(simulator.stdout)\(simulator.stderr)")
+        #expect(await simulator.exited() == 0, "\(simulator.stdout)\(simulator.stderr)")
 
         // Each instance seals its window now; the files appear at the next tick.
         var roomsByInstance: [[String]] = []

@@ -63,7 +63,13 @@ struct StreamRoutesTests {
         #expect(client.readResponse()?.status == 200)
         let gzipFile = try #require(jsonObject(try app.admin("/v1/streams/gz/files"))?["files"] as? [[String: Any]]).first
         let gzipDownload = try #require(try app.admin("/v1/streams/gz/files/\(gzipFile?["file"] as? String ?? "")"))
-        #expect(gzipDownload.headers["content-encoding"] == "gzip")
+        // The gzip file as a file: what a client saves is what the spool holds, byte for byte.
+        #expect(gzipDownload.headers["content-encoding"] == nil)
+        #expect(gzipDownload.headers["content-type"] == "application/gzip")
+        #expect(gzipDownload.headers["content-disposition"]?.hasSuffix(".json.gz\"") == true)
+        let spool = try #require(app.service.streams.spoolPath(stream: "gz", file: gzipFile?["file"] as? String ?? ""))
+        #expect(gzipDownload.body == Array(try Data(contentsOf: URL(fileURLWithPath: spool.path))))
+        #expect(gzipDownload.body.prefix(2) == [0x1F, 0x8B])
         #expect(try app.admin("/v1/streams/nope")?.status == 404)
         #expect(try app.admin("/v1/streams/m1/files/nope.json")?.status == 404)
         #expect(try app.admin("/v1/streams/m1/files?state=lost")?.status == 400)

@@ -48,11 +48,11 @@ struct WebAssetsTests {
 
     /// docs/sdk.md: under 10 KB minified-equivalent. Measured with rjsmin (PyPI), a real
     /// JavaScript minifier, when present; otherwise comments and indentation are stripped.
-    @Test func theSDKStaysWithinItsSizeBudget() throws {
+    @Test func theSDKStaysWithinItsSizeBudget() async throws {
         // ChildProcess, not Foundation's Process: the latter misbehaves under AddressSanitizer.
         let python = try ChildProcess("/usr/bin/env", ["python3", "-c", "import rjsmin,sys; sys.stdout.write(str(len(rjsmin.jsmin(open(sys.argv[1]).read()))))",
                                                        Self.root.appendingPathComponent("sdk/js/roomstream.js").path])
-        var minified = python.wait() == 0 ? Int(python.stdout) ?? 0 : 0
+        var minified = await python.exited() == 0 ? Int(python.stdout) ?? 0 : 0
         if minified == 0 {
             minified = WebAssets.sdk.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.hasPrefix("//") && !$0.hasPrefix("/*") && !$0.hasPrefix("*") }.joined(separator: "\n").utf8.count

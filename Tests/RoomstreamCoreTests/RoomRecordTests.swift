@@ -69,7 +69,7 @@ struct RoomRecordTests {
         writer.key("d"); writer.beginArray(); writer.string("x\"y"); writer.integer(2.5); writer.endArray()
         writer.key("e"); writer.beginObject(); writer.endObject()
         writer.endObject()
-        #expect(writer.text == #"{"a":4.35,"b":6,"c":null,"d":["x\"y",3],"e":{}}"#)
+        #expect(writer.text == #"{"a":4.35,"b":6.0,"c":null,"d":["x\"y",3],"e":{}}"#)
     }
 
     @Test(arguments: [("room 1", "room%201"), ("a/b?c", "a%2Fb%3Fc"), ("é", "%C3%A9"), ("2022-09-04T00:09:22.885Z", "2022-09-04T00%3A09%3A22.885Z")])
@@ -113,18 +113,19 @@ struct RoomRecordShapeTests {
         // 8000 bytes over 2 s: 32 kbit/s; loss 2/100 = 2 %; jitter 6 ms; rtt 100 ms.
         let mos = RoomRecord.round(AudioMOS.mos(rttMilliseconds: 100, jitterBufferMilliseconds: 12, lossPercent: 2), decimals: 2)
         let score = RoomRecord.round(MediaScore.score(.init(audioLossPercent: 2, rttMilliseconds: 100, jitterMilliseconds: 6)), decimals: 1)
-        func n(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : "\(value)" }
+        // Fractional figures keep a decimal point when whole (docs/bi.md, "Stable types").
+        func n(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) + ".0" : "\(value)" }
         let expected = """
         {"room_url":"https://stats.example.com/v1/rooms/room%201?start=2022-09-04T00%3A09%3A22.885Z","room_id":"room 1",\
         "start_time":"2022-09-04T00:09:22.885Z","end_time":"2022-09-04T00:09:25.885Z","duration":3,"users":1,\
-        "stats":{"mos":\(n(mos)),"score":\(n(score)),"user":4,"call_setup_time":900,\
-        "audio":{"send":{"bitrate":32,"packet_loss":2,"jitter":6,"rtt":100},"recv":{"bitrate":null,"packet_loss":null,"jitter":null},"bitrate":32,"packet_loss":2,"jitter":6},\
+        "stats":{"mos":\(n(mos)),"score":\(n(score)),"user":4.0,"call_setup_time":900,\
+        "audio":{"send":{"bitrate":32,"packet_loss":2.0,"jitter":6,"rtt":100},"recv":{"bitrate":null,"packet_loss":null,"jitter":null},"bitrate":32,"packet_loss":2.0,"jitter":6},\
         "video":{"send":{"bitrate":null,"packet_loss":null,"jitter":null,"rtt":null},"recv":{"bitrate":null,"packet_loss":null,"jitter":null},"bitrate":null,"packet_loss":null,"jitter":null}},\
         "peers":[{"peer_id":"alice","os":"Linux","os_version":"64-bit","browser":"Chrome","browser_version":"102.0.5005.61",\
         "location":{"city":null,"country":null,"organization":null},"sdk_version":"1.0.0","start_time":"2022-09-04T00:09:22.885Z","duration":3,\
         "keys":{"tier":"gold","servers":["sfu-1","sfu-2"]},"features":{"connection_type":null,"media_transport":null},\
         "stats":{"mos":\(n(mos)),"score":\(n(score)),"call_setup_time":900,\
-        "audio":{"send":{"mos":\(n(mos)),"score":\(n(score)),"bitrate":32,"packet_loss":2,"jitter":6,"rtt":100},"recv":{"mos":null,"score":null,"bitrate":null,"packet_loss":null,"jitter":null},"bitrate":32,"packet_loss":2,"jitter":6},\
+        "audio":{"send":{"mos":\(n(mos)),"score":\(n(score)),"bitrate":32,"packet_loss":2.0,"jitter":6,"rtt":100},"recv":{"mos":null,"score":null,"bitrate":null,"packet_loss":null,"jitter":null},"bitrate":32,"packet_loss":2.0,"jitter":6},\
         "video":{"send":{"mos":null,"bitrate":null,"packet_loss":null,"jitter":null,"rtt":null},"recv":{"mos":null,"bitrate":null,"packet_loss":null,"jitter":null},"bitrate":null,"packet_loss":null,"jitter":null}},\
         "audio_device":"Mic","video_device":null}]}
         """

@@ -42,6 +42,13 @@ public final class ChildProcess {
         return true
     }
 
+    /// Waits for the exit without blocking a thread of the test pool (tests run on a pool of
+    /// one thread per core; a blocked one delays every other test's timers).
+    public func exited() async -> Int32 {
+        while !hasExited() { try? await Task.sleep(for: .milliseconds(20)) }
+        return wait()
+    }
+
     /// Waits for the exit and returns the exit status (128 + signal when killed by a signal).
     @discardableResult
     public func wait() -> Int32 {
