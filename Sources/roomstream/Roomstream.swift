@@ -13,7 +13,7 @@ struct Roomstream: ParsableCommand {
         commandName: "roomstream",
         abstract: "Self-hosted WebRTC quality data streams.",
         version: "roomstream \(RoomstreamVersion.current)",
-        subcommands: [Serve.self, CheckConfig.self, Simulate.self]
+        subcommands: [Serve.self, CheckConfig.self, Import.self, Simulate.self]
     )
 }
 
@@ -101,6 +101,54 @@ struct CheckConfig: ParsableCommand {
             throw ExitCode(2)
         }
         print("\(file): ok; \(report.summary)")
+    }
+}
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Import past calls.", subcommands: [ImportRtcstats.self])
+}
+
+struct ImportRtcstats: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rtcstats",
+        abstract: "Turn jitsi/rtcstats-server dumps into room records and data stream files.",
+        discussion: """
+            Each dump is one peer's session (one JSON array per line). Its calls go through the same ingest path as \
+            live requests, at their recorded times; peers of the same room (by --room, or the dump's page path) are \
+            joined. Files are written under --out, one directory per stream of --config (default: one hourly stream), \
+            keyed by the stream's key template, sealed like live files. docs/bi.md.
+            """
+    )
+
+    @Argument(help: "rtcstats dump files.")
+    var dumps: [String]
+
+    @Option(name: .long, help: "Directory to write the files into.")
+    var out: String
+
+    @Option(name: .long, help: "Config file whose streams (interval, compression, key template) and public_url to use.")
+    var config: String?
+
+    @Option(name: .long, help: "Room id for every dump (default: the dump's page path).")
+    var room: String?
+
+    func run() throws {
+        var configuration = RoomstreamConfiguration()
+        if let config {
+            do { configuration = try RoomstreamConfiguration.load(file: config) } catch {
+                print("invalid configuration: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        let report: RtcstatsImport.Report
+        do { report = try RtcstatsImport.run(dumpPaths: dumps, output: out, configuration: configuration, room: room) } catch {
+            print("\(error)")
+            throw ExitCode(1)
+        }
+        for problem in report.refused { print("refused: \(problem)") }
+        print("\(dumps.count) dumps, \(report.requests) requests (\(report.refused.count) refused), \(report.rooms) rooms, \(report.files.count) files:")
+        for file in report.files { print("  \(file)") }
+        if !report.refused.isEmpty { throw ExitCode(1) }
     }
 }
 

@@ -18,10 +18,11 @@ import TestSupport
     }
     static let runnable = TestEnvironment.isCI || (python(has: "duckdb") && python(has: "jsonschema") && python(has: "pandas"))
 
-    /// The simulator, off the test's thread pool (it blocks while it posts).
+    /// The simulator on a thread of its own (it blocks while it posts): neither the test pool nor
+    /// Dispatch's global queue, whose few threads the services under test need.
     static func simulate(_ options: Simulator.Options) async throws -> Simulator.Summary {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try Simulator(options: options).run() }) }
+            Thread.detachNewThread { continuation.resume(with: Result { try Simulator(options: options).run() }) }
         }
     }
 

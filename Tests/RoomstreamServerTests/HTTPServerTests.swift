@@ -211,7 +211,7 @@ import Testing
     }
 
     @Test func maxConnectionsClosesTheExtraOnesAndCountsThem() async throws {
-        var configuration = ServerConfiguration()
+        var configuration = TestServer.patient
         configuration.maxConnections = 3
         let server = try TestServer(configuration: configuration)
         let held = try (0..<3).map { _ in try RawClient(port: server.port) }
@@ -226,7 +226,7 @@ import Testing
 
     @Test func thousandIdleConnectionsDoNotBlockANormalRequest() async throws {
         raiseFileLimit(to: 8192)
-        let server = try TestServer()
+        let server = try TestServer(configuration: TestServer.patient)
         var idle: [RawClient] = []
         for _ in 0..<1000 { idle.append(try RawClient(port: server.port)) }
         #expect(await eventually(timeout: .seconds(10)) { server.server.counters.activeConnections == 1000 })
@@ -249,7 +249,7 @@ import Testing
             _ = gate.wait(timeout: .now() + 10)
             return .json(.ok, #"{"gated":true}"#)
         }
-        let server = try TestServer(router: router)
+        let server = try TestServer(configuration: TestServer.patient, router: router)
         let idle = try RawClient(port: server.port)
         let busy = try RawClient(port: server.port)
         #expect(await eventually { server.server.counters.activeConnections == 2 })

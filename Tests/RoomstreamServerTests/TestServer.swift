@@ -13,6 +13,16 @@ final class TestServer: Sendable {
     let server: HTTPServer
     var port: Int { server.localPort }
 
+    /// Header and idle timeouts of two minutes, for tests that hold idle connections and are not
+    /// about timeouts: in a loaded sanitizer run a test's own checks can lag by seconds, and the
+    /// default 10 s header timeout would close the connections it is counting.
+    static var patient: ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.timeouts.headerTimeout = .seconds(120)
+        configuration.timeouts.idleTimeout = .seconds(120)
+        return configuration
+    }
+
     init(configuration: ServerConfiguration = ServerConfiguration(), router: Router = TestServer.echoRouter()) throws {
         var configuration = configuration
         if configuration.host == ServerConfiguration().host { configuration.host = "127.0.0.1" }
