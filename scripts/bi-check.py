@@ -3,6 +3,11 @@
 `files/` is), except the S3 set-up, and checks each query's result against the same figures
 computed here in plain Python from the JSON files. Also runs the pandas snippet's reading.
 
+With S3_TEST_RCLONE_* in the environment (scripts/with-s3-test-server.sh), the files are also
+put in that bucket and the S3 block runs (its ${...} filled in, its INSTALL skipped and httpfs
+loaded from PyPI's duckdb-extension-httpfs: the extension repository is not reachable here),
+then every query again over the bucket.
+
 usage: bi-check.py DIRECTORY   (exit 1 on a mismatch)
 """
 import collections
@@ -13,6 +18,7 @@ import json
 import os
 import re
 import sys
+import time
 
 import duckdb
 
@@ -46,6 +52,7 @@ def main(directory):
     text = open(os.path.join(ROOT, "docs", "bi.md")).read()
     blocks = re.findall(r"```sql\n(.*?)```", text, re.S)
     local = [b for b in blocks if "INSTALL httpfs" not in b]
+    s3_block = next((b for b in blocks if "INSTALL httpfs" in b), None)
     files = glob.glob("files/dt=*/hourly_*.json*")
     days = sorted({f.split("/")[1] for f in files})
     print(f"{len(files)} files ({sum(f.endswith('.gz') for f in files)} gzip), days {days}")
@@ -96,6 +103,37 @@ def main(directory):
         by_org[p["location"]["organization"] or "unknown"].append(p["stats"]["mos"])
     expected_org = {o for o, v in by_org.items() if len(v) >= 3}
     check({row[0] for row in results[4]} == expected_org, f"worst networks: {[row[0] for row in results[4]]} == {sorted(expected_org)}")
+
+    # The same queries over S3.
+    if os.environ.get("S3_TEST_RCLONE_ENDPOINT") and s3_block:
+        import boto3
+        import duckdb_extension_httpfs
+        endpoint = os.environ["S3_TEST_RCLONE_ENDPOINT"]
+        bucket = os.environ.get("S3_TEST_RCLONE_BUCKET", "roomstream-test")
+        key, secret = os.environ["S3_TEST_RCLONE_ACCESS_KEY_ID"], os.environ["S3_TEST_RCLONE_SECRET_ACCESS_KEY"]
+        prefix = f"bi-{os.getpid()}-{int(time.time())}/"
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key, aws_secret_access_key=secret)
+        for path in files:
+            client.upload_file(path, bucket, prefix + path[len("files/"):])
+        values = {"KEY_ID": key, "SECRET": secret, "REGION": "us-east-1", "ENDPOINT": endpoint.split("://", 1)[1], "URL_STYLE": "path",
+                  "USE_SSL": "false", "BUCKET": bucket, "PREFIX": prefix}
+        statement = s3_block
+        for name, value in values.items():
+            statement = statement.replace("${" + name + "}", value)
+        httpfs = os.path.join(os.path.dirname(duckdb_extension_httpfs.__file__), "extensions", "v" + duckdb.__version__, "httpfs.duckdb_extension")
+        statement = statement.replace("INSTALL httpfs;", "").replace("LOAD httpfs;", f"LOAD '{httpfs}';")
+        remote = duckdb.connect()
+        remote.execute(statement)
+        remote.execute(local[1])  # the peers view, over the bucket's rooms view
+        check(remote.execute("SELECT count(*) FROM rooms").fetchone()[0] == len(records), f"S3: the view over the bucket holds every room ({len(records)})")
+        remote_results = []
+        for block in local[2:]:
+            code = "\n".join(line for line in block.splitlines() if not line.strip().startswith("--")).strip()
+            if code.upper().startswith("SELECT"):
+                remote_results.append(remote.execute(block).fetchall())
+        check(remote_results == results, "S3: every query gives the same answer over the bucket")
+    else:
+        print("  skip  S3 (no S3_TEST_RCLONE_ENDPOINT)")
 
     # The pandas snippet, as written.
     snippet = re.findall(r"```python\n(.*?)```", text, re.S)[0]

