@@ -26,7 +26,8 @@ import TestSupport
         }
     }
 
-    @Test(.enabled(if: runnable, "needs duckdb, jsonschema and pandas from PyPI (make test installs them)"))
+    @Test(.enabled(if: runnable, "needs duckdb, jsonschema and pandas from PyPI (make test installs them)"),
+          .enabled(if: !Sanitizer.isActive, "a CPU-heavy integration test (JSON, Python, files); under a sanitizer it starves the 2-core machine's test pool, and the sanitizer runs are for the service's own threads and memory"))
     func theDocumentedQueriesRunVerbatimAndAgree() async throws {
         let day0 = ISO8601Milliseconds.parse("2022-09-04T10:00:00.000Z") ?? 0
         let clock = ManualWallClock(day0)

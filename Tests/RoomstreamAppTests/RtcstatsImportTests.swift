@@ -8,7 +8,8 @@ import TestSupport
 /// `roomstream import rtcstats`: the rtcstats captures of ../shared (converted from
 /// jitsi/rtcstats-server's test dumps) written back into rtcstats' own dump format, delta
 /// compression included, imported, and compared with a live replay of the same capture.
-@Suite(.enabled(if: SharedData.runnable, "needs ../shared/captures beside the checkout"))
+@Suite(.enabled(if: SharedData.runnable, "needs ../shared/captures beside the checkout"),
+       .enabled(if: !Sanitizer.isActive, "a CPU-heavy integration test (JSON, Python, files); under a sanitizer it starves the 2-core machine's test pool, and the sanitizer runs are for the service's own threads and memory"))
 struct RtcstatsImportTests {
     static let captures = ["rtcstats-firefox-standard-stats-sfu", "rtcstats-safari-standard-stats"]
 
