@@ -41,12 +41,14 @@ public enum RtcstatsImport {
         var bodies: [(Double, [UInt8])] = []
         var lastTime = 0.0
         for (number, line) in text.split(separator: "\n").enumerated() where !line.allSatisfy(\.isWhitespace) {
+            // A line that is not JSON is reported by its number below; the parser's own detail adds nothing.
             guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [Any], entry.count >= 3, let method = entry[0] as? String else {
                 throw ImportError(description: "\(file):\(number + 1): not an rtcstats line ([method, pc, value, timestamp])")
             }
             let pc = entry[1] as? String
             // Some clients send object values as JSON text.
             var value = entry[2]
+            // Text that only looks like JSON stays text (a state name, say): nothing is lost.
             if let text = value as? String, text.hasPrefix("{"), let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) { value = object }
             let time = (entry.count > 3 ? (entry[3] as? NSNumber)?.doubleValue : nil) ?? lastTime
             lastTime = max(lastTime, time)
@@ -179,6 +181,7 @@ public enum RtcstatsImport {
     public static func run(dumpPaths: [String], output: String, configuration: RoomstreamConfiguration, room: String?) throws -> Report {
         var dumps: [Dump] = []
         for path in dumpPaths {
+            // The failure is reported (as cannot read, with the path); Foundation's detail adds little.
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ImportError(description: "\(path): cannot read") }
             dumps.append(try parse(text, file: path, room: room))
         }

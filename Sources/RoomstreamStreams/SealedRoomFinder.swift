@@ -83,6 +83,7 @@ public enum SealedRoomFinder {
         }
         let chunkBytes = 256 * 1024
         if !gzip {
+            // A read error ends this file's search like its end does (documented above).
             while keepGoing, let data = try? handle.read(upToCount: chunkBytes), !data.isEmpty {
                 data.withUnsafeBytes { feed($0) }
             }
@@ -95,6 +96,7 @@ public enum SealedRoomFinder {
             guard inflateInit2_(stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return }
             defer { inflateEnd(stream) }
             var output = [UInt8](repeating: 0, count: chunkBytes)
+            // A read error ends this file's search like its end does (documented above).
             reading: while keepGoing, let data = try? handle.read(upToCount: chunkBytes), !data.isEmpty {
                 var input = Array(data)
                 let failed = input.withUnsafeMutableBufferPointer { source -> Bool in

@@ -103,7 +103,7 @@ struct StreamAdminRoutesTests {
         // A directory under a regular file cannot be written: 424, nothing saved.
         let root = app.service.configuration.dataDirectory + "/files"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: root + "/blocker", contents: Data())
+        #expect(FileManager.default.createFile(atPath: root + "/blocker", contents: Data()))
         let directory = #"{"id":"dir","interval_minutes":60,"destination":{"type":"directory","path":"files/blocker/below"}}"#
         let unwritable = try #require(try send(app, "POST", "/v1/streams", directory))
         #expect(unwritable.status == 424)

@@ -242,12 +242,14 @@ import Testing
     }
 
     @Test func shutdownFinishesInFlightRequestsAndClosesIdleOnes() async throws {
-        // The handler blocks until the test has begun the drain, so the order is certain.
+        // The handler blocks until the test has begun the drain, so the order is certain. Its
+        // wait is long: a loaded sanitizer run once kept this test's task off the cooperative
+        // pool for more than the 10 s it had, and the answer went out before the drain began.
         let gate = DispatchSemaphore(value: 0)
         var router = TestServer.echoRouter()
         router.add(.get, "/gate") { _ in
-            _ = gate.wait(timeout: .now() + 10)
-            return .json(.ok, #"{"gated":true}"#)
+            let opened = gate.wait(timeout: .now() + 120) == .success
+            return .json(.ok, #"{"gated":\#(opened)}"#)
         }
         let server = try TestServer(configuration: TestServer.patient, router: router)
         let idle = try RawClient(port: server.port)
@@ -260,6 +262,7 @@ import Testing
         gate.signal()
         let response = try #require(busy.readResponse())
         #expect(response.status == 200)
+        #expect(response.bodyText == #"{"gated":true}"#)
         #expect(response.headers["connection"] == "close")
         #expect(busy.isClosedByServer())
         #expect(idle.isClosedByServer())

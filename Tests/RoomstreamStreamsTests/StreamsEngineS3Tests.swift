@@ -60,7 +60,7 @@ struct StreamsEngineS3Tests {
         let offline = try engine(data, definition, registry, now: t0)
         for minute in 0..<4 { try StreamsEngineTests.endRoom(registry, "room-\(minute)", at: t0 + Double(minute) * 60_000 + 30_000) }
         offline.tick(now: t0 + 5 * 60_000)
-        #expect(offline.statuses[0].files.count == 4)
+        #expect(offline.statuses[0].files.count == 4, "\(offline.statuses[0].lastError ?? "no error")")
         #expect(offline.statuses[0].files.allSatisfy { $0.state == .retrying && $0.lastError?.contains("network") == true })
 
         // The store is back; the service restarted in between.
@@ -93,7 +93,7 @@ struct StreamsEngineS3Tests {
         let engine = try engine(data, StreamDefinition(id: "mp", intervalMinutes: 1, destination: .s3(destination)), registry, now: t0, multipartAbove: 0)
         try StreamsEngineTests.endRoom(registry, "r", at: t0 + 10_000)
         engine.tick(now: t0 + 100_000)
-        let file = try #require(engine.statuses[0].files.first)
+        let file = try #require(engine.statuses[0].files.first, "\(engine.statuses[0].lastError ?? "no error")")
         #expect(file.state == .uploaded, "\(file.lastError ?? "")")
         let spool = try #require(engine.spoolPath(stream: "mp", file: file.spoolName))
         #expect(try S3Client(destination: destination, secret: moto.secretAccessKey).get(key: file.key) == Array(try Data(contentsOf: URL(fileURLWithPath: spool.path))))
