@@ -41,6 +41,8 @@ public struct RoomstreamConfiguration: Sendable, Equatable {
     var location = LocationConfiguration()
     /// `GET /metrics` without the admin token (`metrics.open`; for a scraper on a private network).
     public var metricsOpen = false
+    /// A second listener for probes and operators (`server.admin_listener`; off when nil).
+    public var adminListener: AdminListenerConfiguration?
     /// Data streams (`streams`).
     public var streams: [StreamDefinition] = []
     /// Extra wait after window end + peer timeout before sealing (`delivery.grace_seconds`).
@@ -215,7 +217,36 @@ extension RoomstreamConfiguration {
         }
         attempt { () throws(ConfigurationError) in
             if let server = try reader.object("server") {
-                problems += server.unknownKeyProblems([ "host", "port", "backlog", "max_connections", "event_loops", "header_timeout_seconds", "body_timeout_seconds", "idle_timeout_seconds", "write_timeout_seconds", "drain_timeout_seconds", "max_request_line_bytes", "max_header_bytes", "max_header_fields", "max_body_bytes", "max_buffered_request_mib", "trusted_proxies", "client_ip_header", ])
+                problems += server.unknownKeyProblems([ "host", "port", "backlog", "max_connections", "event_loops", "header_timeout_seconds", "body_timeout_seconds", "idle_timeout_seconds", "write_timeout_seconds", "drain_timeout_seconds", "max_request_line_bytes", "max_header_bytes", "max_header_fields", "max_body_bytes", "max_buffered_request_mib", "trusted_proxies", "client_ip_header",
+                                                     "max_connections_per_client", "pressure_high_water_percent", "pressure_header_timeout_seconds",
+                                                     "pressure_idle_timeout_seconds", "reclaim_grace_seconds", "admin_listener", ])
+                attempt { () throws(ConfigurationError) in
+                    if let n = try server.integer("max_connections_per_client", in: 0...1_000_000) { config.server.maxConnectionsPerClient = n }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let n = try server.integer("pressure_high_water_percent", in: 1...100) { config.server.pressureHighWaterPercent = n }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let t = try server.seconds("pressure_header_timeout_seconds") { config.server.timeouts.pressureHeaderTimeout = t }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let t = try server.seconds("pressure_idle_timeout_seconds") { config.server.timeouts.pressureIdleTimeout = t }
+                }
+                attempt { () throws(ConfigurationError) in
+                    if let t = try server.seconds("reclaim_grace_seconds") { config.server.reclaimGrace = t }
+                }
+                attempt { () throws(ConfigurationError) in
+                    guard let admin = try server.object("admin_listener") else { return }
+                    problems += admin.unknownKeyProblems(["host", "port", "max_connections"])
+                    var listener = AdminListenerConfiguration()
+                    if let host = try admin.string("host") { listener.host = try validHost(host, field: "server.admin_listener.host") }
+                    guard let port = try admin.integer("port", in: 0...65535) else {
+                        throw ConfigurationError(field: "server.admin_listener.port", problem: "is required (the admin listener is on when the object is present)")
+                    }
+                    listener.port = port
+                    if let max = try admin.integer("max_connections", in: 1...10_000) { listener.maxConnections = max }
+                    config.adminListener = listener
+                }
                 attempt { () throws(ConfigurationError) in
                     if let proxies = try server.strings("trusted_proxies") {
                         config.clientAddress.trustedProxies = try ClientAddressResolver.parseNetworks(proxies, field: "server.trusted_proxies")
@@ -400,4 +431,14 @@ extension RoomstreamConfiguration {
         }
         return host
     }
+}
+
+/// `server.admin_listener`: an address of its own for `/healthz`, `/readyz`, `/metrics`, the
+/// operator page and the admin API (not ingest), with a small connection budget of its own, so
+/// probes and operators get through while the main listener is saturated.
+public struct AdminListenerConfiguration: Sendable, Equatable {
+    /// Loopback by default: the admin API is for the host's probes and a private network.
+    public var host = "127.0.0.1"
+    public var port = 9091
+    public var maxConnections = 64
 }

@@ -99,15 +99,10 @@ struct IngestRateLimits: Sendable {
         perAddress = configuration.perAddress.map { RateLimiter(limit: $0, maxTrackedKeys: configuration.maxTrackedAddresses) }
     }
 
-    /// IPv6 clients are limited per /64: one subscriber usually holds a whole /64 (RFC 6177),
-    /// so per-address buckets would give one client 2^64 of them.
-    static func bucketAddress(_ address: IPAddress) -> IPAddress {
-        address.ipv4 != nil ? address : IPAddress(high: address.bytes.0, low: 0)
-    }
-
     func checkAddress(_ address: IPAddress?, now: Double) throws(APIError) {
         guard let perAddress, let address else { return }
-        if case .limited(let seconds) = perAddress.take(Self.bucketAddress(address), now: now) {
+        // IPv6 clients are limited per /64 (`IPAddress.clientPrefix`).
+        if case .limited(let seconds) = perAddress.take(address.clientPrefix, now: now) {
             throw AppErrors.rateLimited("client address", retryAfterSeconds: seconds)
         }
     }

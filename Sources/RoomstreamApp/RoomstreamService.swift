@@ -11,6 +11,8 @@ public final class RoomstreamService: Sendable {
     public let configuration: RoomstreamConfiguration
     public let readiness = Readiness()
     public let server: HTTPServer
+    /// The admin listener (`server.admin_listener`), when configured.
+    public let adminServer: HTTPServer?
     public let registry: RoomRegistry
     private let logger: Logger
     private let wallClock: any WallClock
@@ -104,13 +106,15 @@ public final class RoomstreamService: Sendable {
             ])
         }
         let serverBox = Locked<HTTPServer?>(nil)
-        let router = Routes.make(readiness: readiness, registry: registry, streams: streams, durability: durability, configuration: configuration, clock: wallClock,
-                                 metrics: metrics, locator: locator, serverCounters: { serverBox.withLock { $0?.counters } }) { [logger] error, request in
-            logger.error("handler failed", metadata: [
-                "method": "\(request.method)", "target": "\(request.target)", "request_id": "\(request.requestID ?? "")", "error": "\(error)",
-            ])
+        let makeRouter = { [readiness, logger] (surface: Routes.Surface) in
+            Routes.make(readiness: readiness, registry: registry, streams: streams, durability: durability, configuration: configuration, clock: wallClock,
+                        metrics: metrics, locator: locator, surface: surface, serverCounters: { serverBox.withLock { $0?.counters } }) { error, request in
+                logger.error("handler failed", metadata: [
+                    "method": "\(request.method)", "target": "\(request.target)", "request_id": "\(request.requestID ?? "")", "error": "\(error)",
+                ])
+            }
         }
-        let pipeline = RequestPipeline(router: router, metrics: metrics, logger: logger)
+        let pipeline = RequestPipeline(router: makeRouter(.main), metrics: metrics, logger: logger)
         // Once a second, peers silent for the peer timeout leave and empty rooms end.
         self.expiryTimer = RepeatingTimer(label: "roomstream.rooms.expiry", interval: .seconds(1)) { [registry, wallClock, logger] in
             let ended = registry.expire(now: wallClock.nowMilliseconds())
@@ -119,13 +123,33 @@ public final class RoomstreamService: Sendable {
         self.checkpointTimer = RepeatingTimer(label: "roomstream.rooms.checkpoint", interval: .milliseconds(Int((configuration.checkpointIntervalSeconds * 1000).rounded()))) {
             _ = writeCheckpoint()
         }
-        self.server = HTTPServer(configuration: configuration.server, clock: clock, logger: logger) { pipeline.handle($0) }
+        // Trusted proxies carry many clients: their connections are not capped per client.
+        var serverConfiguration = configuration.server
+        serverConfiguration.perClientExemptNetworks = configuration.clientAddress.trustedProxies
+        self.server = HTTPServer(configuration: serverConfiguration, clock: clock, logger: logger) { pipeline.handle($0) }
+        if let admin = configuration.adminListener {
+            var adminConfiguration = serverConfiguration
+            adminConfiguration.host = admin.host
+            adminConfiguration.port = admin.port
+            adminConfiguration.maxConnections = admin.maxConnections
+            adminConfiguration.eventLoopCount = 1
+            let adminPipeline = RequestPipeline(router: makeRouter(.admin), metrics: metrics, logger: logger)
+            var adminLogger = logger
+            adminLogger[metadataKey: "listener"] = "admin"
+            self.adminServer = HTTPServer(configuration: adminConfiguration, clock: clock, logger: adminLogger) { adminPipeline.handle($0) }
+        } else {
+            self.adminServer = nil
+        }
         serverBox.withLock { [server] in $0 = server }
     }
 
     /// Starts listening (the data directory was prepared by `init`), then reports ready.
     public func start() throws {
         try server.start()
+        do { try adminServer?.start() } catch {
+            server.shutdown(drainTimeout: .zero) { _ in }
+            throw error
+        }
         expiryTimer.start()
         streamsTimer.start()
         checkpointTimer.start()
@@ -146,7 +170,9 @@ public final class RoomstreamService: Sendable {
     public func shutdown(completion: @escaping @Sendable (Bool) -> Void) {
         readiness.set(.draining)
         logger.info("draining", metadata: ["drain_timeout": "\(configuration.drainTimeout)"])
-        server.shutdown(drainTimeout: configuration.drainTimeout) { [logger, expiryTimer, streamsTimer, checkpointTimer, checkpoint, registry, wallClock, log] clean in
+        server.shutdown(drainTimeout: configuration.drainTimeout) { [logger, expiryTimer, streamsTimer, checkpointTimer, checkpoint, registry, wallClock, log, adminServer] clean in
+            // The admin listener answered probes (readyz: draining) through the drain; now it goes too.
+            adminServer?.shutdown(drainTimeout: .seconds(1)) { _ in }
             expiryTimer.cancel()
             streamsTimer.cancel()
             checkpointTimer.cancel()

@@ -5,21 +5,27 @@ import RoomstreamStreams
 
 /// Routes of the service: health, ingest, rooms. Issue 4 adds streams here.
 enum Routes {
+    /// Which listener the routes serve: the main one has everything; the admin listener
+    /// (`server.admin_listener`) everything but ingest.
+    enum Surface { case main, admin }
+
     static func make(
         readiness: Readiness, registry: RoomRegistry = RoomRegistry(), streams: StreamsEngine? = nil, durability: IngestDurability = IngestDurability(),
         configuration: RoomstreamConfiguration = RoomstreamConfiguration(),
-        clock: any WallClock = SystemWallClock(), metrics: ServiceMetrics? = nil, locator: GeoLocator = GeoLocator(), serverCounters: @escaping @Sendable () -> ServerCounters? = { nil },
+        clock: any WallClock = SystemWallClock(), metrics: ServiceMetrics? = nil, locator: GeoLocator = GeoLocator(), surface: Surface = .main, serverCounters: @escaping @Sendable () -> ServerCounters? = { nil },
         onUnexpectedError: @escaping @Sendable (any Error, HTTPRequest) -> Void
     ) -> Router {
         var router = Router(onUnexpectedError: onUnexpectedError)
         let authorization = Authorization(ingestKeys: configuration.ingestKeys, adminToken: configuration.adminToken)
         var durability = durability
         durability.retryAfterSeconds = max(1, Int(configuration.checkpointIntervalSeconds.rounded(.up)))
-        IngestRoutes(registry: registry, authorization: authorization, clock: clock, maxDecompressedBytes: configuration.maxDecompressedBodyBytes,
-                     durability: durability, cors: IngestCORS(origins: configuration.corsOrigins),
-                     rateLimits: IngestRateLimits(configuration: configuration.rateLimits), clientAddress: configuration.clientAddress, metrics: metrics,
-                     locator: locator)
-            .register(on: &router)
+        if surface == .main {
+            IngestRoutes(registry: registry, authorization: authorization, clock: clock, maxDecompressedBytes: configuration.maxDecompressedBodyBytes,
+                         durability: durability, cors: IngestCORS(origins: configuration.corsOrigins),
+                         rateLimits: IngestRateLimits(configuration: configuration.rateLimits), clientAddress: configuration.clientAddress, metrics: metrics,
+                         locator: locator)
+                .register(on: &router)
+        }
         RoomRoutes(registry: registry, authorization: authorization, publicURL: configuration.publicURL, streams: streams).register(on: &router)
         if let streams {
             StreamRoutes(engine: streams, authorization: authorization, clock: clock).register(on: &router)

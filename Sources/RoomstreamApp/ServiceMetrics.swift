@@ -130,6 +130,19 @@ final class ServiceMetrics: Sendable {
             gauge("roomstream_connections_accepted", "Connections accepted since start").set(server.acceptedConnections)
             gauge("roomstream_connections_rejected", "Connections closed at accept since start (server.max_connections)").set(server.rejectedConnections)
             gauge("roomstream_overload_refusals", "Requests answered 503 server_busy since start (server.max_buffered_request_mib)").set(server.overloadRefusals)
+            for activity in ConnectionStateMachine.Activity.allCases {
+                registry.makeGauge(descriptor: .named("roomstream_connections", "Open connections by state, as of the last sweep (at most 250 ms old)"),
+                                   labels: [("state", activity.rawValue)]).set(server.connectionsByActivity[activity] ?? 0)
+            }
+            for reason in ConnectionStateMachine.ReclaimReason.allCases {
+                registry.makeGauge(descriptor: .named("roomstream_connections_reclaimed", "Connections closed to admit new ones at server.max_connections since start, by reason"),
+                                   labels: [("reason", reason.rawValue)]).set(server.reclaimed[reason] ?? 0)
+            }
+            for (reason, count) in [("limit", server.rejectedConnections), ("per_client", server.refusedPerClient)] {
+                registry.makeGauge(descriptor: .named("roomstream_connections_refused", "Connections closed at accept since start, by reason (limit: nothing to reclaim; per_client: server.max_connections_per_client)"),
+                                   labels: [("reason", reason)]).set(count)
+            }
+            gauge("roomstream_connection_pressure", "1 while open connections are above the high-water mark (shortened header and idle timeouts)").set(server.underPressure ? 1 : 0)
         }
         if let streams { streamGauges(streams.statuses, now: nowMilliseconds) }
         return registry.emitToBuffer()

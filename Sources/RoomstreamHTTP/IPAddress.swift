@@ -71,6 +71,11 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The address one client is counted by (rate limits, connections per client): IPv4 as is,
+    /// IPv6 per /64, since one subscriber usually holds a whole /64 (RFC 6177) and per-address
+    /// counting would give one client 2^64 slots.
+    public var clientPrefix: IPAddress { ipv4 != nil ? self : IPAddress(high: bytes.0, low: 0) }
+
     /// The 16 bytes in network order, e.g. for a database look-up.
     public var networkBytes: [UInt8] {
         (0..<16).map { i in UInt8(truncatingIfNeeded: (i < 8 ? bytes.0 : bytes.1) >> (56 - 8 * UInt64(i % 8))) }

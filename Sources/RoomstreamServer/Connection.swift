@@ -26,10 +26,13 @@ final class Connection: @unchecked Sendable {
     private var accountedBytes = 0
 
     private let peer: IPAddress?
+    /// The key this connection is counted under for `maxConnectionsPerClient` (nil: not counted).
+    private let client: IPAddress?
 
-    init(fd: Int32, peer: IPAddress?, loop: EventLoop, server: HTTPServer) {
+    init(fd: Int32, peer: IPAddress?, client: IPAddress? = nil, loop: EventLoop, server: HTTPServer) {
         self.fd = fd
         self.peer = peer
+        self.client = client
         self.loop = loop
         self.server = server
         self.parser = HTTPRequestParser(limits: server.configuration.limits)
@@ -94,9 +97,29 @@ final class Connection: @unchecked Sendable {
         }
     }
 
-    func checkDeadline(now: ServerInstant) {
+    func checkDeadline(now: ServerInstant, underPressure: Bool) {
         guard !closed else { return }
-        perform(machine.deadlinePassed(now: now))
+        perform(machine.deadlinePassed(now: now, underPressure: underPressure))
+    }
+
+    var activity: ConnectionStateMachine.Activity? { closed ? nil : machine.activity }
+    var stateSince: ServerInstant { machine.stateSince }
+
+    func reclaimReason(now: ServerInstant, grace: Duration) -> ConnectionStateMachine.ReclaimReason? {
+        closed ? nil : machine.reclaimReason(now: now, grace: grace)
+    }
+
+    /// Closes the connection to free its slot, unless a request has just arrived on an idle one
+    /// (bytes waiting in the socket): that one is kept and read as usual.
+    func reclaim(_ reason: ConnectionStateMachine.ReclaimReason) -> Bool {
+        guard !closed else { return false }
+        if reason == .idle {
+            var byte: UInt8 = 0
+            if recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) > 0 { return false }
+        }
+        server.countReclaimed(reason)
+        closeNow()
+        return true
     }
 
     func drain() {
@@ -329,6 +352,6 @@ final class Connection: @unchecked Sendable {
         Glibc.close(fd)
         server.adjustBufferedRequestBytes(by: -accountedBytes)
         accountedBytes = 0
-        server.connectionClosed()
+        server.connectionClosed(client: client)
     }
 }

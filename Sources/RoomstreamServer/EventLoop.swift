@@ -32,6 +32,11 @@ final class EventLoop: @unchecked Sendable {
     private var nextSweep: ServerInstant
     private let realClock = SystemClock()
     private var running = true
+    /// Asked once per sweep: whether the server is under connection pressure.
+    private var pressure: @Sendable () -> Bool = { false }
+    /// The loop's open connections by activity, as of its last sweep.
+    private let published = Locked<[ConnectionStateMachine.Activity: Int]>([:])
+    var census: [ConnectionStateMachine.Activity: Int] { published.withLock { $0 } }
 
     private struct Tasks {
         var queued: [@Sendable () -> Void] = []
@@ -48,7 +53,8 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Creates the epoll instance and its wake-up eventfd, then starts the loop's thread.
-    func start(sweepEvery interval: Duration) throws(SocketError) {
+    func start(sweepEvery interval: Duration, pressure: @escaping @Sendable () -> Bool = { false }) throws(SocketError) {
+        self.pressure = pressure
         epollFD = rs_epoll_create()
         guard epollFD >= 0 else { throw SocketError(operation: "epoll_create1", errno: errno) }
         wakeFD = rs_eventfd()
@@ -106,6 +112,29 @@ final class EventLoop: @unchecked Sendable {
         for connection in Array(connections.values) { connection.forceClose() }
     }
 
+    /// Closes up to `count` connections that hold no request in flight, idle keep-alive ones
+    /// first, then those without a complete head after `grace`; oldest first within each.
+    /// Returns the reasons of those closed. One scan per batch: the batch's extra free slots
+    /// admit the next arrivals without another.
+    func reclaim(upTo count: Int, now: ServerInstant, grace: Duration) -> [ConnectionStateMachine.ReclaimReason] {
+        var idle: [Connection] = [], partial: [Connection] = []
+        for connection in connections.values {
+            switch connection.reclaimReason(now: now, grace: grace) {
+            case .idle: idle.append(connection)
+            case .partialHead: partial.append(connection)
+            case nil: break
+            }
+        }
+        var closed: [ConnectionStateMachine.ReclaimReason] = []
+        for (reason, candidates) in [(ConnectionStateMachine.ReclaimReason.idle, idle), (.partialHead, partial)] {
+            for connection in candidates.sorted(by: { $0.stateSince < $1.stateSince }) {
+                guard closed.count < count else { return closed }
+                if connection.reclaim(reason) { closed.append(reason) }
+            }
+        }
+        return closed
+    }
+
     /// The `Date` header value, formatted once per second.
     func dateHeader() -> String {
         let second = clock.epochSeconds()
@@ -145,8 +174,7 @@ final class EventLoop: @unchecked Sendable {
             }
             runTasks()
             if realClock.now() >= nextSweep {
-                let deadlineTime = clock.now()
-                for connection in Array(connections.values) { connection.checkDeadline(now: deadlineTime) }
+                sweep()
                 nextSweep = realClock.now() + sweepInterval
             }
         }
@@ -158,6 +186,18 @@ final class EventLoop: @unchecked Sendable {
         connections = [:]
         close(wakeFD)
         close(epollFD)
+    }
+
+    /// Checks every connection's deadline (shortened under pressure) and publishes the census.
+    private func sweep() {
+        let deadlineTime = clock.now()
+        let underPressure = pressure()
+        var census: [ConnectionStateMachine.Activity: Int] = [:]
+        for connection in Array(connections.values) {
+            connection.checkDeadline(now: deadlineTime, underPressure: underPressure)
+            if let activity = connection.activity { census[activity, default: 0] += 1 }
+        }
+        published.withLock { $0 = census }
     }
 
     private func runTasks() {

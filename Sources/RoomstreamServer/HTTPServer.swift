@@ -18,6 +18,14 @@ public struct ServerCounters: Sendable, Equatable {
     public var bufferedRequestBytes: Int = 0
     /// Partial requests answered 503 because that bound was reached.
     public var overloadRefusals: Int = 0
+    /// Connections closed at accept because their client had `maxConnectionsPerClient` open.
+    public var refusedPerClient: Int = 0
+    /// Connections closed to admit new ones at the limit, by reason.
+    public var reclaimed: [ConnectionStateMachine.ReclaimReason: Int] = [:]
+    /// Open connections by what they are doing, as of each loop's last sweep (≤ 250 ms old).
+    public var connectionsByActivity: [ConnectionStateMachine.Activity: Int] = [:]
+    /// Open connections are above the high-water mark: the pressure timeouts apply.
+    public var underPressure = false
 }
 
 /// The HTTP/1.1 server: a non-blocking listener whose accept source hands connections
@@ -45,7 +53,6 @@ public final class HTTPServer: Sendable {
         var acceptSuspended = false
         var nextLoop = 0
         var draining = false
-        var lastLimitLog: ServerInstant?
     }
     private let listener = Locked(ListenerState())
     private let active = Atomic<Int>(0)
@@ -54,6 +61,15 @@ public final class HTTPServer: Sendable {
     private let requestCount = Atomic<Int>(0)
     private let buffered = Atomic<Int>(0)
     private let overloads = Atomic<Int>(0)
+    private let refusedPerClientCount = Atomic<Int>(0)
+    private let reclaimedIdle = Atomic<Int>(0)
+    private let reclaimedPartialHead = Atomic<Int>(0)
+    /// Connections accepted over the limit, waiting on a loop to reclaim a slot for them.
+    private let pendingAdmissions = Atomic<Int>(0)
+    /// Open connections per client (`IPAddress.clientPrefix`), for `maxConnectionsPerClient`.
+    /// At most one entry per open connection, so bounded by `maxConnections`.
+    private let perClient = Locked<[IPAddress: Int]>([:])
+    private let logLimiter = Locked<[String: ServerInstant]>([:])
     /// Mirrors `ListenerState.draining` for the per-request check, without taking the lock.
     private let drainingFlag = Atomic<Bool>(false)
 
@@ -65,6 +81,7 @@ public final class HTTPServer: Sendable {
         self.loops = (0..<max(1, configuration.eventLoopCount)).map {
             EventLoop(index: $0, clock: clock, readChunkBytes: configuration.readChunkBytes)
         }
+        self.pressureMark = configuration.pressureHighWaterConnections
     }
 
     deinit {
@@ -76,7 +93,14 @@ public final class HTTPServer: Sendable {
         let fd = try Socket.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
         let port = Socket.localPort(fd)
         do {
-            for loop in loops { try loop.start(sweepEvery: configuration.timeouts.sweepInterval) }
+            for loop in loops {
+                try loop.start(sweepEvery: configuration.timeouts.sweepInterval) { [weak self] in
+                    guard let self else { return false }
+                    let pressure = self.isUnderPressure
+                    self.notePressure(pressure)
+                    return pressure
+                }
+            }
         } catch {
             close(fd)
             for loop in loops { loop.stop() }
@@ -100,18 +124,62 @@ public final class HTTPServer: Sendable {
     public var isDraining: Bool { drainingFlag.load(ordering: .relaxed) }
 
     public var counters: ServerCounters {
-        ServerCounters(
+        var byActivity: [ConnectionStateMachine.Activity: Int] = [:]
+        for loop in loops {
+            for (activity, count) in loop.census { byActivity[activity, default: 0] += count }
+        }
+        return ServerCounters(
             activeConnections: active.load(ordering: .relaxed), acceptedConnections: accepted.load(ordering: .relaxed),
             rejectedConnections: rejected.load(ordering: .relaxed), requests: requestCount.load(ordering: .relaxed),
-            bufferedRequestBytes: buffered.load(ordering: .relaxed), overloadRefusals: overloads.load(ordering: .relaxed))
+            bufferedRequestBytes: buffered.load(ordering: .relaxed), overloadRefusals: overloads.load(ordering: .relaxed),
+            refusedPerClient: refusedPerClientCount.load(ordering: .relaxed),
+            reclaimed: [.idle: reclaimedIdle.load(ordering: .relaxed), .partialHead: reclaimedPartialHead.load(ordering: .relaxed)],
+            connectionsByActivity: byActivity, underPressure: isUnderPressure)
     }
+
+    /// Open connections at or above `pressureHighWaterConnections`: the sweeps apply the
+    /// shortened header and idle timeouts.
+    private let pressureMark: Int
+    var isUnderPressure: Bool { active.load(ordering: .relaxed) >= pressureMark }
 
     func countRequest() { requestCount.add(1, ordering: .relaxed) }
     func countOverload() { overloads.add(1, ordering: .relaxed) }
     var bufferedRequestBytes: Int { buffered.load(ordering: .relaxed) }
     func adjustBufferedRequestBytes(by delta: Int) { buffered.add(delta, ordering: .relaxed) }
 
-    func connectionClosed() { active.subtract(1, ordering: .relaxed) }
+    func connectionClosed(client: IPAddress?) {
+        active.subtract(1, ordering: .relaxed)
+        if let client { releaseClientSlot(client) }
+    }
+
+    func countReclaimed(_ reason: ConnectionStateMachine.ReclaimReason) {
+        switch reason {
+        case .idle: reclaimedIdle.add(1, ordering: .relaxed)
+        case .partialHead: reclaimedPartialHead.add(1, ordering: .relaxed)
+        }
+    }
+
+    /// The key a new connection from `peer` is counted under, and whether the client has a slot
+    /// left. nil key: not counted (no cap, unknown peer, or a trusted proxy carrying many clients).
+    private func reserveClientSlot(_ peer: IPAddress?) -> (key: IPAddress?, admitted: Bool) {
+        let cap = configuration.maxConnectionsPerClient
+        guard cap > 0, let peer, !configuration.perClientExemptNetworks.contains(where: { $0.contains(peer) }) else { return (nil, true) }
+        let key = peer.clientPrefix
+        let admitted = perClient.withLock { counts -> Bool in
+            let open = counts[key, default: 0]
+            guard open < cap else { return false }
+            counts[key] = open + 1
+            return true
+        }
+        return (key, admitted)
+    }
+
+    private func releaseClientSlot(_ key: IPAddress) {
+        perClient.withLock { counts in
+            let left = counts[key, default: 1] - 1
+            counts[key] = left > 0 ? left : nil
+        }
+    }
 
     /// Accepts what is pending, at most 128 per event so one burst cannot starve the queue.
     private func acceptPending(_ listenerFD: Int32) {
@@ -133,39 +201,120 @@ public final class HTTPServer: Sendable {
             } catch {
                 return
             }
-            guard active.load(ordering: .relaxed) < configuration.maxConnections else {
-                rejected.add(1, ordering: .relaxed)  // before close, so whoever sees the close sees the count
+            let (client, admitted) = reserveClientSlot(peer)
+            guard admitted else {
+                refusedPerClientCount.add(1, ordering: .relaxed)  // before close, so whoever sees the close sees the count
                 close(fd)
-                logConnectionLimit()
+                logAtMostEvery10s("per_client", "client connection cap reached; closing its new connections", [
+                    "client": "\(peer.map { "\($0)" } ?? "")", "max_connections_per_client": "\(configuration.maxConnectionsPerClient)",
+                    "refused_total": "\(refusedPerClientCount.load(ordering: .relaxed))",
+                ])
                 continue
             }
-            active.add(1, ordering: .relaxed)
-            accepted.add(1, ordering: .relaxed)
             Socket.setNoDelay(fd)
             let loop = listener.withLock { state -> EventLoop in
                 state.nextLoop = (state.nextLoop + 1) % loops.count
                 return loops[state.nextLoop]
             }
-            loop.execute {
-                let connection = Connection(fd: fd, peer: peer, loop: loop, server: self)
-                connection.start()
+            if takeSlot() {
+                accepted.add(1, ordering: .relaxed)
+                loop.execute { self.open(fd: fd, peer: peer, client: client, on: loop) }
+            } else if pendingAdmissions.load(ordering: .relaxed) < Self.maxPendingAdmissions {
+                // At the limit: a loop closes connections that hold no request in flight to
+                // make room (`admitByReclaiming`), as nginx reuses its idle connections.
+                pendingAdmissions.add(1, ordering: .relaxed)
+                loop.execute { self.admitByReclaiming(fd: fd, peer: peer, client: client, loopIndex: loop.index, tried: 0) }
+            } else {
+                refuseAtLimit(fd: fd, client: client)
             }
         }
     }
 
-    private func logConnectionLimit() {
-        let now = clock.now()
-        let shouldLog = listener.withLock { state -> Bool in
-            if let last = state.lastLimitLog, now < last + .seconds(10) { return false }
-            state.lastLimitLog = now
-            return true
+    /// Over-limit connections waiting for a loop to reclaim a slot; beyond, refused at once.
+    static let maxPendingAdmissions = 256
+
+    private func open(fd: Int32, peer: IPAddress?, client: IPAddress?, on loop: EventLoop) {
+        Connection(fd: fd, peer: peer, client: client, loop: loop, server: self).start()
+    }
+
+    /// On `loops[loopIndex]`'s thread: closes up to `reclaimBatch` of its connections that hold
+    /// no request in flight (idle keep-alive ones first, then heads unfinished after the grace;
+    /// oldest first) and admits the new connection into a freed slot. A loop with nothing to
+    /// reclaim passes it to the next; when no loop has anything, it is refused.
+    private func admitByReclaiming(fd: Int32, peer: IPAddress?, client: IPAddress?, loopIndex: Int, tried: Int) {
+        let loop = loops[loopIndex]
+        if active.load(ordering: .relaxed) >= configuration.maxConnections {
+            let reasons = loop.reclaim(upTo: configuration.reclaimBatch, now: clock.now(), grace: configuration.reclaimGrace)
+            if !reasons.isEmpty {
+                logAtMostEvery10s("reclaim", "connection limit reached; closing connections without a request in flight to admit new ones", [
+                    "max_connections": "\(configuration.maxConnections)",
+                    "reclaimed_idle_total": "\(reclaimedIdle.load(ordering: .relaxed))",
+                    "reclaimed_partial_head_total": "\(reclaimedPartialHead.load(ordering: .relaxed))",
+                ])
+            }
         }
-        if shouldLog {
-            logger.warning("connection limit reached; closing new connections", metadata: [
-                "max_connections": "\(configuration.maxConnections)", "rejected_total": "\(rejected.load(ordering: .relaxed))",
-            ])
+        // Another admission may have taken the slots freed: the check and the take are one step.
+        if takeSlot() {
+            pendingAdmissions.subtract(1, ordering: .relaxed)
+            accepted.add(1, ordering: .relaxed)
+            open(fd: fd, peer: peer, client: client, on: loop)
+        } else if tried + 1 < loops.count {
+            let next = (loopIndex + 1) % loops.count
+            loops[next].execute { self.admitByReclaiming(fd: fd, peer: peer, client: client, loopIndex: next, tried: tried + 1) }
+        } else {
+            pendingAdmissions.subtract(1, ordering: .relaxed)
+            refuseAtLimit(fd: fd, client: client)
         }
     }
+
+    /// One open-connection slot, if one is free.
+    private func takeSlot() -> Bool {
+        var current = active.load(ordering: .relaxed)
+        while current < configuration.maxConnections {
+            let (exchanged, original) = active.compareExchange(expected: current, desired: current + 1, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    private func refuseAtLimit(fd: Int32, client: IPAddress?) {
+        rejected.add(1, ordering: .relaxed)  // before close, so whoever sees the close sees the count
+        close(fd)
+        if let client { releaseClientSlot(client) }
+        logAtMostEvery10s("limit", "connection limit reached and no connection can be reclaimed; closing new connections", [
+            "max_connections": "\(configuration.maxConnections)", "rejected_total": "\(rejected.load(ordering: .relaxed))",
+        ])
+    }
+
+    /// Logs `message` at most once per 10 s per `topic`, so a flood cannot flood the log.
+    private func logAtMostEvery10s(_ topic: String, _ message: Logger.Message, _ metadata: Logger.Metadata) {
+        let now = clock.now()
+        let shouldLog = logLimiter.withLock { last -> Bool in
+            if let previous = last[topic], now < previous + .seconds(10) { return false }
+            last[topic] = now
+            return true
+        }
+        if shouldLog { logger.warning(message, metadata: metadata) }
+    }
+
+    /// Called by each loop's sweep: logs entering and leaving pressure (at most every 10 s).
+    func notePressure(_ pressure: Bool) {
+        let changed = pressureLogged.withLock { logged -> Bool in
+            defer { logged = pressure }
+            return logged != pressure
+        }
+        guard changed else { return }
+        if pressure {
+            logAtMostEvery10s("pressure", "open connections above the high-water mark; header and idle timeouts shortened", [
+                "open": "\(active.load(ordering: .relaxed))", "high_water": "\(pressureMark)",
+                "header_timeout": "\(configuration.timeouts.pressureHeaderTimeout)", "idle_timeout": "\(configuration.timeouts.pressureIdleTimeout)",
+            ])
+        } else {
+            logger.info("open connections back below the high-water mark; normal timeouts", metadata: ["open": "\(active.load(ordering: .relaxed))"])
+        }
+    }
+    private let pressureLogged = Locked(false)
 
     private func pauseAccepting(for duration: Duration) {
         let source = listener.withLock { state -> SharedSource? in

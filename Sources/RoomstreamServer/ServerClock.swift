@@ -15,6 +15,17 @@ public struct ServerInstant: Comparable, Hashable, Sendable {
     public static func + (lhs: ServerInstant, rhs: Duration) -> ServerInstant {
         ServerInstant(nanoseconds: lhs.nanoseconds &+ UInt64(max(0, rhs.nanoseconds)))
     }
+
+    /// Earlier by `rhs` (not before the clock's zero).
+    public static func - (lhs: ServerInstant, rhs: Duration) -> ServerInstant {
+        let back = UInt64(max(0, rhs.nanoseconds))
+        return ServerInstant(nanoseconds: lhs.nanoseconds > back ? lhs.nanoseconds - back : 0)
+    }
+
+    /// How long from `rhs` to `lhs` (zero when `rhs` is later).
+    public static func - (lhs: ServerInstant, rhs: ServerInstant) -> Duration {
+        lhs.nanoseconds > rhs.nanoseconds ? .nanoseconds(Int64(clamping: lhs.nanoseconds - rhs.nanoseconds)) : .zero
+    }
 }
 
 /// The time source of the server, injected so tests can drive deadlines.

@@ -14,23 +14,32 @@ public struct ConnectionTimeouts: Sendable, Equatable {
     /// After a closing response, how long unread input is drained so the client sees the
     /// response instead of a reset (a "lingering close").
     public var lingerTimeout: Duration
+    /// The header timeout while open connections are above the high-water mark
+    /// (`ServerConfiguration.pressureHighWaterConnections`): slow or silent clients cannot hold
+    /// slots for the full normal timeout when slots run short.
+    public var pressureHeaderTimeout: Duration
+    /// The idle (keep-alive) timeout above the high-water mark.
+    public var pressureIdleTimeout: Duration
 
     public init(
         headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(30),
         idleTimeout: Duration = .seconds(60), writeTimeout: Duration = .seconds(30),
-        lingerTimeout: Duration = .seconds(2)
+        lingerTimeout: Duration = .seconds(2),
+        pressureHeaderTimeout: Duration = .seconds(3), pressureIdleTimeout: Duration = .seconds(5)
     ) {
         self.headerTimeout = headerTimeout
         self.bodyTimeout = bodyTimeout
         self.idleTimeout = idleTimeout
         self.writeTimeout = writeTimeout
         self.lingerTimeout = lingerTimeout
+        self.pressureHeaderTimeout = pressureHeaderTimeout
+        self.pressureIdleTimeout = pressureIdleTimeout
     }
 
     /// The period of the per-loop sweep that checks deadlines: a quarter of the shortest
     /// timeout, between 10 ms and 250 ms.
     var sweepInterval: Duration {
-        let shortest = [headerTimeout, bodyTimeout, idleTimeout, writeTimeout, lingerTimeout].min() ?? .seconds(1)
+        let shortest = [headerTimeout, bodyTimeout, idleTimeout, writeTimeout, lingerTimeout, pressureHeaderTimeout, pressureIdleTimeout].min() ?? .seconds(1)
         return min(max(shortest / 4, .milliseconds(10)), .milliseconds(250))
     }
 }
@@ -42,9 +51,26 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var port: Int
     /// listen(2) backlog.
     public var backlog: Int
-    /// Connections open at once. Beyond it a new connection is closed at once and counted in
-    /// `HTTPServer.counters.rejectedConnections`.
+    /// Connections open at once. At the limit a new connection is admitted by closing ones that
+    /// hold no request in flight (`reclaimGrace`); when there are none it is closed at once and
+    /// counted in `HTTPServer.counters.rejectedConnections`.
     public var maxConnections: Int
+    /// Open connections per client (`server.max_connections_per_client`; 0: no cap): beyond it
+    /// the client's new connection is closed at once and counted. The client is the socket peer,
+    /// IPv6 per /64; peers in `perClientExemptNetworks` (the trusted proxies, which carry many
+    /// clients) are not capped. Browsers open at most 6 connections per origin (HTTP/1.1).
+    public var maxConnectionsPerClient = 256
+    public var perClientExemptNetworks: [IPNetwork] = []
+    /// Above this share of `maxConnections` open, the pressure timeouts apply
+    /// (`server.pressure_high_water_percent`).
+    public var pressureHighWaterPercent = 75
+    /// A connection that has sent no complete head is reclaimable once this old.
+    public var reclaimGrace: Duration = .seconds(1)
+    /// Connections a loop closes at once when a new one needs a slot (nginx closes up to 32
+    /// reusable ones); the extra free slots admit the next arrivals without another scan.
+    public var reclaimBatch = 16
+    /// Open connections above which the server is under pressure.
+    public var pressureHighWaterConnections: Int { max(1, maxConnections * pressureHighWaterPercent / 100) }
     public var limits: HTTPParserLimits
     public var timeouts: ConnectionTimeouts
     /// Serial Dispatch queues connections are spread over; defaults to the core count.

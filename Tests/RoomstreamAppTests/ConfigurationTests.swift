@@ -30,6 +30,28 @@ struct ConfigurationTests {
         #expect(config.server.timeouts.idleTimeout == .seconds(60))
         #expect(config.dataDirectory == "/tmp/x")
         #expect(config.logLevel == "debug")
+        #expect(config.adminListener == nil)
+    }
+
+    @Test func connectionFloodSettings() throws {
+        let config = try RoomstreamConfiguration.parse(Data(#"""
+        {"server":{"max_connections":1000,"max_connections_per_client":32,"pressure_high_water_percent":60,
+                   "pressure_header_timeout_seconds":2,"pressure_idle_timeout_seconds":4,"reclaim_grace_seconds":0.5,
+                   "admin_listener":{"port":9191}}}
+        """#.utf8))
+        #expect(config.server.maxConnectionsPerClient == 32)
+        #expect(config.server.pressureHighWaterConnections == 600)
+        #expect(config.server.timeouts.pressureHeaderTimeout == .seconds(2))
+        #expect(config.server.timeouts.pressureIdleTimeout == .seconds(4))
+        #expect(config.server.reclaimGrace == .milliseconds(500))
+        #expect(config.adminListener == AdminListenerConfiguration(host: "127.0.0.1", port: 9191, maxConnections: 64))
+        // The documented defaults.
+        let defaults = RoomstreamConfiguration()
+        #expect(defaults.server.maxConnectionsPerClient == 256)
+        #expect(defaults.server.pressureHighWaterConnections == 7500)
+        #expect(defaults.server.timeouts.pressureHeaderTimeout == .seconds(3))
+        #expect(defaults.server.timeouts.pressureIdleTimeout == .seconds(5))
+        #expect(defaults.server.reclaimGrace == .seconds(1))
     }
 
     struct BadCase: Sendable, CustomTestStringConvertible {
@@ -67,6 +89,13 @@ struct ConfigurationTests {
         BadCase(json: #"{"server":{"host":"a b"}}"#, message: "server.host: must be an IP address or host name, got \"a b\""),
         BadCase(json: #"{"server":[]}"#, message: "server: must be a JSON object"),
         BadCase(json: #"{"server":{"headers":1}}"#, message: "server.headers: unknown key"),
+        BadCase(json: #"{"server":{"max_connections_per_client":-1}}"#, message: "server.max_connections_per_client: must be an integer from 0 to 1000000, got -1"),
+        BadCase(json: #"{"server":{"pressure_high_water_percent":0}}"#, message: "server.pressure_high_water_percent: must be an integer from 1 to 100, got 0"),
+        BadCase(json: #"{"server":{"pressure_header_timeout_seconds":0}}"#, message: "server.pressure_header_timeout_seconds: must be a number of seconds above 0"),
+        BadCase(json: #"{"server":{"reclaim_grace_seconds":"1"}}"#, message: "server.reclaim_grace_seconds: must be a number, got \"1\""),
+        BadCase(json: #"{"server":{"admin_listener":{"host":"127.0.0.1"}}}"#, message: "server.admin_listener.port: is required"),
+        BadCase(json: #"{"server":{"admin_listener":{"port":9091,"max_connections":0}}}"#, message: "server.admin_listener.max_connections: must be an integer from 1 to 10000, got 0"),
+        BadCase(json: #"{"server":{"admin_listener":{"port":9091,"tls":true}}}"#, message: "server.admin_listener.tls: unknown key"),
         BadCase(json: #"{"data_dir":""}"#, message: "data_dir: must not be empty"),
         BadCase(json: #"{"log":{"level":"loud"}}"#, message: "log.level: must be one of trace, debug, info, notice, warning, error, critical, got \"loud\""),
     ]

@@ -107,7 +107,7 @@ struct MetricsAndRequestIDTests {
         let clock = ManualWallClock(t0)
         // A destination that cannot be written: a directory store under a regular file.
         let blocker = NSTemporaryDirectory() + "roomstream-blocker-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8))
+        #expect(FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8)))
         let service = try AppTestService(wallClock: clock) {
             $0.streams = [StreamDefinition(id: "stuck", intervalMinutes: 1, destination: .directory(path: blocker + "/store")),
                           StreamDefinition(id: "held", intervalMinutes: 1, destination: .directory(path: NSTemporaryDirectory() + "rs-held-\(UUID().uuidString)"), paused: true)]

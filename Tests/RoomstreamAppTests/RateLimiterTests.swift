@@ -50,10 +50,10 @@ struct RateLimiterTests {
 
     @Test func ipv6ClientsShareTheirSlash64() throws {
         let a = try #require(IPAddress("2001:db8:1:2::1")), b = try #require(IPAddress("2001:db8:1:2:ffff::9"))
-        #expect(IngestRateLimits.bucketAddress(a) == IngestRateLimits.bucketAddress(b))
-        #expect(IngestRateLimits.bucketAddress(a) != IngestRateLimits.bucketAddress(try #require(IPAddress("2001:db8:1:3::1"))))
+        #expect(a.clientPrefix == b.clientPrefix)
+        #expect(a.clientPrefix != (try #require(IPAddress("2001:db8:1:3::1"))).clientPrefix)
         let v4 = try #require(IPAddress("192.0.2.1"))
-        #expect(IngestRateLimits.bucketAddress(v4) == v4)
+        #expect(v4.clientPrefix == v4)
     }
 
     @Test func configuration() throws {

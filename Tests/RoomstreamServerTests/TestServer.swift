@@ -20,6 +20,9 @@ final class TestServer: Sendable {
         var configuration = ServerConfiguration()
         configuration.timeouts.headerTimeout = .seconds(120)
         configuration.timeouts.idleTimeout = .seconds(120)
+        // The same under connection pressure, which tests with a small `maxConnections` reach.
+        configuration.timeouts.pressureHeaderTimeout = .seconds(120)
+        configuration.timeouts.pressureIdleTimeout = .seconds(120)
         return configuration
     }
 

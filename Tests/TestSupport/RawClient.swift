@@ -23,7 +23,9 @@ public final class RawClient {
     public private(set) var fd: Int32
     private var buffer: [UInt8] = []
 
-    public init(port: Int, host: String = "127.0.0.1", receiveTimeout: Duration = .seconds(5)) throws {
+    /// `from`: an IPv4 source address to bind first (any of 127.0.0.0/8 works on loopback), so
+    /// one test can be several clients.
+    public init(port: Int, host: String = "127.0.0.1", from source: String? = nil, receiveTimeout: Duration = .seconds(5)) throws {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var result: UnsafeMutablePointer<addrinfo>?
@@ -32,6 +34,21 @@ public final class RawClient {
         // Close-on-exec: a child a test spawns meanwhile must not hold this connection open.
         fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ClientError(operation: "socket", errno: errno) }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            guard inet_pton(AF_INET, source, &local.sin_addr) == 1 else {
+                close(fd)
+                throw ClientError(operation: "inet_pton", errno: 0)
+            }
+            // SAFETY: sockaddr_in is a valid sockaddr of the size passed.
+            let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            guard bound == 0 else {
+                let error = errno
+                close(fd)
+                throw ClientError(operation: "bind", errno: error)
+            }
+        }
         guard connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
             let error = errno
             close(fd)
