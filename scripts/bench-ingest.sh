@@ -10,7 +10,10 @@
 #     in the same run: req/s, server CPU-µs and context switches per request, p50 and p99;
 #  3. latency at half of the saturation rate (fsync): the same load paced to about half of the
 #     saturated req/s measured just before (scripts/bench-paced.lua), goal p99 < 5 ms;
-#  4. ../shared/bench/compare-ingest.sh: the same load on roomstream and on a Hummingbird 2 +
+#  4. the same ingest load with 5,000 idle keep-alive connections held open beside it
+#     (scripts/hold-idle-connections.py), against the same load without them, alternating, two
+#     rounds each: goal within 10 % (issue 13);
+#  5. ../shared/bench/compare-ingest.sh: the same load on roomstream and on a Hummingbird 2 +
 #     JSONDecoder server, each alone on CPU 0 with wrk on CPU 1 (BENCH_COMPARE=0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,8 +39,8 @@ start_server() { # log_policy
   [ -n "$pid" ] && { kill "$pid"; wait "$pid" 2>/dev/null || true; }
   rm -rf "$work/data"
   cat > "$work/config.json" <<JSON
-{"server": {"host": "127.0.0.1", "port": $PORT}, "data_dir": "$work/data", "log": {"level": "warning"},
- "ingest": {"keys": ["bench-ingest-key-0001"], "peer_timeout_seconds": 600}, "admin": {"token": ""}, "durability": {"log_policy": "$1"}}
+{"server": {"host": "127.0.0.1", "port": $PORT, "max_connections_per_client": 0}, "data_dir": "$work/data", "log": {"level": "warning"},
+ "ingest": {"keys": ["bench-ingest-key-0001"], "peer_timeout_seconds": 600}, "admin": {"token": ""}, "metrics": {"open": true}, "durability": {"log_policy": "$1"}}
 JSON
   .build/release/roomstream serve --config "$work/config.json" 2>"$work/log" &
   pid=$!
@@ -79,6 +82,32 @@ start_server fsync
 DELAY_MS=$delay_ms measure ingest_half_load -s scripts/bench-paced.lua "http://127.0.0.1:$PORT"
 echo "  (aimed at $half req/s: $CONNECTIONS connections, each pausing a random 0-$((2 * delay_ms)) ms before a request)"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+
+# Idle connections beside the load (issue 13): a fresh server each run (see above), the holder
+# opens its connections (one GET each, then keep-alive idle) before wrk starts. Every load comes
+# from loopback, so the server's per-client cap is off (max_connections_per_client 0 above).
+IDLE="${BENCH_IDLE_CONNECTIONS:-5000}"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+echo "== ingest with $IDLE idle keep-alive connections held open beside it (log off; alternating, 2 rounds) =="
+for round in 1 2; do
+  start_server off
+  measure "ingest_without_idle_$round" -s "$LOAD" "http://127.0.0.1:$PORT"
+  start_server off
+  python3 scripts/hold-idle-connections.py --port "$PORT" --count "$IDLE" > "$work/holder.out" 2>"$work/holder.err" &
+  holder=$!
+  for _ in $(seq 1 600); do grep -q ready "$work/holder.out" 2>/dev/null && break; kill -0 "$holder" 2>/dev/null || break; sleep 0.1; done
+  grep -q ready "$work/holder.out" || { echo "the idle-connection holder did not get ready:" >&2; cat "$work/holder.err" >&2; exit 1; }
+  measure "ingest_with_idle_$round" -s "$LOAD" "http://127.0.0.1:$PORT"
+  open=$(curl -fs "http://127.0.0.1:$PORT/metrics" 2>/dev/null | awk '/^roomstream_open_connections / {print $2}' || true)
+  kill "$holder"; wait "$holder" 2>/dev/null || true
+  echo "  (open connections on the server after the run: ${open:-n/a}; $(cat "$work/holder.err"))"
+done
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+awk -v a1="$ingest_with_idle_1_rps" -v a2="$ingest_with_idle_2_rps" -v b1="$ingest_without_idle_1_rps" -v b2="$ingest_without_idle_2_rps" \
+    -v c1="$ingest_with_idle_1_cpu" -v c2="$ingest_with_idle_2_cpu" -v d1="$ingest_without_idle_1_cpu" -v d2="$ingest_without_idle_2_cpu" -v n="$IDLE" 'BEGIN {
+  r = (a1 + a2) / (b1 + b2); c = (c1 + c2) / (d1 + d2)
+  printf "ratio with/without %d idle connections: throughput %.3fx, CPU per request %.2fx\n", n, r, c
+  printf "goal: throughput with %d idle connections within 10%% of without: %s\n", n, (r >= 0.9 ? "met" : "NOT met") }'
 
 # nginx, one worker, reading the same bodies and answering 202: the floor for HTTP on this
 # machine (its CPU per request is what receiving 11.5 KB and answering costs the kernel and a

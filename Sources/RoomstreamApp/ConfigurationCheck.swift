@@ -80,7 +80,8 @@ public enum ConfigurationCheck {
         }
         var parts = [
             "instance \(configuration.instanceID)",
-            "listen \(configuration.server.host):\(configuration.server.port)",
+            "listen \(configuration.server.host):\(configuration.server.port)"
+                + (configuration.adminListener.map { ", admin listener \($0.host):\($0.port)" } ?? ""),
             "data_dir \(configuration.dataDirectory)",
             "\(configuration.ingestKeys.count) ingest key\(configuration.ingestKeys.count == 1 ? "" : "s")",
             "admin routes \(configuration.adminToken == nil ? "disabled" : "enabled")",

@@ -145,6 +145,13 @@ public final class RoomstreamService: Sendable {
 
     /// Starts listening (the data directory was prepared by `init`), then reports ready.
     public func start() throws {
+        // Every connection is a descriptor; the spool, the log and the uploads need some more.
+        let wantedDescriptors = configuration.server.maxConnections + (configuration.adminListener?.maxConnections ?? 0) + 512
+        let descriptors = DescriptorLimit.raise(to: wantedDescriptors)
+        if descriptors < wantedDescriptors {
+            logger.warning("the open-file limit is below server.max_connections plus headroom; new connections fail with EMFILE before the limit (raise LimitNOFILE / ulimit -n)",
+                           metadata: ["open_file_limit": "\(descriptors)", "wanted": "\(wantedDescriptors)"])
+        }
         try server.start()
         do { try adminServer?.start() } catch {
             server.shutdown(drainTimeout: .zero) { _ in }

@@ -127,3 +127,22 @@ enum Socket {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 }
+
+/// The process's open-descriptor limit (RLIMIT_NOFILE). Many systems start services with a
+/// soft limit of 1024, far below `max_connections`; the hard limit is usually much higher.
+public enum DescriptorLimit {
+    /// Raises the soft limit towards `wanted` (never above the hard limit, never lowers it) and
+    /// returns the soft limit now in force.
+    @discardableResult
+    public static func raise(to wanted: Int) -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+        let target = rlim_t(max(0, wanted))
+        if limit.rlim_cur < target {
+            var raised = limit
+            raised.rlim_cur = min(target, limit.rlim_max)
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return limit.rlim_cur > rlim_t(Int.max) ? Int.max : Int(limit.rlim_cur)
+    }
+}
