@@ -23,10 +23,14 @@ build: deps-run
 ## make test: install what tests need (apt, pip), build everything, start two independent S3
 ## servers on loopback (moto with SigV4 checked, and rclone serve s3 path-style and
 ## virtual-hosted) and run every test against them; then schemathesis against docs/openapi.yaml
-## and a live server (no 5xx, every answer as documented).
+## and a live server (no 5xx, every answer as documented). The tests' temporary files go to
+## .build/test-tmp, and every data stream file they sealed, delivered or imported is checked
+## against docs/room-record.schema.json afterwards.
 test: deps-test
 	$(SWIFT) build --build-tests
-	scripts/with-s3-test-server.sh $(SWIFT) test --skip-build
+	rm -rf .build/test-tmp && mkdir -p .build/test-tmp
+	TMPDIR=$(CURDIR)/.build/test-tmp scripts/with-s3-test-server.sh $(SWIFT) test --skip-build
+	python3 scripts/validate-records.py --tree .build/test-tmp
 	scripts/schemathesis.sh .build/debug/roomstream
 
 ## make test-browser: the JavaScript SDK in headless Chromium (fake camera and microphone)

@@ -5,11 +5,20 @@ types of docs/bi.md in the text itself: fractional figures (mos, score, user, pa
 are always written with a decimal point, whole figures (bitrate, jitter, rtt, duration,
 users, call_setup_time) never are, so a reader infers one type per column from any file.
 
-usage: validate-records.py FILE...   (exit 1 and one line per problem when any)
+usage: validate-records.py FILE...        (exit 1 and one line per problem when any)
+       validate-records.py --tree DIR...  every data stream file found under DIR: `make test`
+           runs the suite with TMPDIR in a fresh directory, then checks every file the tests
+           sealed, delivered (directory stores, rclone's S3 bucket) or imported. A file is a
+           data stream file when it is a JSON array (plain or gzip) of objects with a
+           `room_id`, or an empty array named like one; the ended-room journal (rooms/, where
+           tests tear entries on purpose), temporary files, and directories named
+           `*synthetic*` (tests of the sealer feeding it made-up records) are not. Finding
+           none fails.
 """
 import gzip
 import json
 import os
+import re
 import sys
 
 import jsonschema
@@ -32,7 +41,41 @@ def typed_pairs(problems, where):
     return hook
 
 
+SEALED_NAME = re.compile(r".*_\d{8}T\d{4}Z_\d{8}T\d{4}Z.*\.json(\.gz)?$")
+
+
+def stream_files(roots):
+    """The data stream files under `roots` (see the usage)."""
+    found = []
+    for root in roots:
+        for directory, subdirectories, names in os.walk(root):
+            subdirectories[:] = [d for d in subdirectories if d != "rooms" and "synthetic" not in d]
+            for name in names:
+                if not (name.endswith(".json") or name.endswith(".json.gz")):
+                    continue
+                path = os.path.join(directory, name)
+                try:
+                    raw = open(path, "rb").read()
+                    if raw[:2] == b"\x1f\x8b":
+                        raw = gzip.decompress(raw)
+                    data = json.loads(raw)
+                except (OSError, ValueError, EOFError):
+                    continue  # not JSON: some other test's file
+                if not isinstance(data, list):
+                    continue
+                if data and all(isinstance(item, dict) and "room_id" in item for item in data):
+                    found.append(path)
+                elif not data and SEALED_NAME.match(name):
+                    found.append(path)
+    return found
+
+
 def main(paths):
+    if paths[:1] == ["--tree"]:
+        paths = stream_files(paths[1:])
+        if not paths:
+            print("no data stream files found under the tree")
+            return 1
     schema = json.load(open(os.path.join(ROOT, "docs", "room-record.schema.json")))
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     problems, records = [], 0

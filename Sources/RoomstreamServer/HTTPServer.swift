@@ -233,7 +233,14 @@ public final class HTTPServer: Sendable {
     /// Over-limit connections waiting for a loop to reclaim a slot; beyond, refused at once.
     static let maxPendingAdmissions = 256
 
+    /// On `loop`'s thread, with a slot taken. A connection whose hand-over was queued behind the
+    /// drain (an admission passed between loops) would miss it: it is closed instead.
     private func open(fd: Int32, peer: IPAddress?, client: IPAddress?, on loop: EventLoop) {
+        guard !isDraining else {
+            close(fd)
+            connectionClosed(client: client)
+            return
+        }
         Connection(fd: fd, peer: peer, client: client, loop: loop, server: self).start()
     }
 

@@ -19,7 +19,7 @@ struct SealerTests {
         return registry
     }
 
-    static func temporaryDirectory() -> String { NSTemporaryDirectory() + "roomstream-seal-\(UUID().uuidString)" }
+    static func temporaryDirectory() -> String { NSTemporaryDirectory() + "roomstream-synthetic-seal-\(UUID().uuidString)" }
 
     static let t0 = 1_662_250_162_885.0
 
@@ -107,7 +107,7 @@ struct SealerTests {
 /// Reading filed records back line by line: plain and gzip (several members), long lines.
 struct SealedRoomFinderTests {
     static func write(_ lines: [String], gzip: Bool, members: Int = 1) throws -> String {
-        let path = NSTemporaryDirectory() + "roomstream-finder-\(UUID().uuidString)"
+        let path = NSTemporaryDirectory() + "roomstream-synthetic-finder-\(UUID().uuidString)"
         let text = "[\n" + lines.joined(separator: ",\n") + "\n]\n"
         var bytes = Array(text.utf8)
         if gzip {
@@ -120,7 +120,7 @@ struct SealedRoomFinderTests {
             }
             bytes = out
         }
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
     }
 

@@ -69,7 +69,7 @@ struct StreamsEngineRobustnessTests {
     /// A window of many rooms: the sealer asks for each record once, in order, and the file
     /// holds them all.
     @Test func theSealerStreamsRecordsOneAtATime() throws {
-        let spool = NSTemporaryDirectory() + "roomstream-stream-\(UUID().uuidString)"
+        let spool = NSTemporaryDirectory() + "roomstream-synthetic-stream-\(UUID().uuidString)"
         let asked = LockedBox<(next: Int, inOrder: Bool)>((0, true))
         let count = 20_000
         let file = try Sealer.seal(recordCount: count, record: { index throws(StreamError) in

@@ -99,6 +99,43 @@ struct StreamsEngineS3Tests {
         #expect(try S3Client(destination: destination, secret: moto.secretAccessKey).get(key: file.key) == Array(try Data(contentsOf: URL(fileURLWithPath: spool.path))))
     }
 
+    /// A delivered `.json.gz` is stored as a file (issue 12): `Content-Type: application/gzip`
+    /// and no `Content-Encoding`, so a client that inflates encoded content (boto3 here, an
+    /// independent implementation; browsers, Python requests) saves exactly what the spool
+    /// holds. Single PUT and multipart, on both servers (read path-style by boto3).
+    @Test(arguments: S3TestTarget.names.filter { $0.hasSuffix("path-style") }, [false, true])
+    func gzipObjectsAreStoredAsFiles(_ name: String, _ multipart: Bool) throws {
+        let target = try S3TestTarget.require(name)
+        let data = NSTemporaryDirectory() + "roomstream-s3-\(UUID().uuidString)"
+        let t0 = StreamsEngineTests.ms("2022-09-04T10:00:00.000Z")
+        let registry = RoomRegistry()
+        var destination = target.destination()
+        destination.prefix = "gzip-\(UUID().uuidString.lowercased())/"
+        let engine = try engine(data, StreamDefinition(id: "gz", intervalMinutes: 1, compression: .gzip, destination: .s3(destination)), registry, now: t0,
+                                multipartAbove: multipart ? 0 : 64 << 20)
+        try StreamsEngineTests.endRoom(registry, "r", at: t0 + 10_000)
+        engine.tick(now: t0 + 100_000)
+        let file = try #require(engine.statuses[0].files.first, "\(engine.statuses[0].lastError ?? "no error")")
+        #expect(file.state == .uploaded, "\(file.lastError ?? "")")
+        let spool = try #require(engine.spoolPath(stream: "gz", file: file.spoolName))
+        let stored = Array(try Data(contentsOf: URL(fileURLWithPath: spool.path)))
+        let script = """
+        import boto3, botocore.config, json, sys
+        s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3],
+                          config=botocore.config.Config(s3={'addressing_style': 'path'}))
+        o = s3.get_object(Bucket=sys.argv[4], Key=sys.argv[5])
+        open(sys.argv[6], 'wb').write(o['Body'].read())
+        print(json.dumps({'type': o.get('ContentType'), 'encoding': o.get('ContentEncoding')}))
+        """
+        let saved = data + "/saved.json.gz"
+        let child = try ChildProcess("/usr/bin/env", ["python3", "-c", script, target.endpoint, target.accessKeyID, target.secretAccessKey, target.bucket, file.key, saved])
+        #expect(child.wait() == 0, "\(child.stderr)")
+        let read = try #require(try JSONSerialization.jsonObject(with: Data(child.stdout.utf8)) as? [String: Any])
+        #expect(read["type"] as? String == "application/gzip")
+        #expect(read["encoding"] is NSNull || read["encoding"] == nil)
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: saved))) == stored)
+    }
+
     /// With zlib (RoomstreamIngest's Gzip), not a gzip child process: Foundation.Process trips ASan here.
     func gunzip(_ bytes: [UInt8]) throws -> [UInt8] {
         try Gzip.decompress(bytes, maxOutputBytes: 1 << 26)
