@@ -70,6 +70,13 @@ struct StreamRoutesTests {
         let spool = try #require(app.service.streams.spoolPath(stream: "gz", file: gzipFile?["file"] as? String ?? ""))
         #expect(gzipDownload.body == Array(try Data(contentsOf: URL(fileURLWithPath: spool.path))))
         #expect(gzipDownload.body.prefix(2) == [0x1F, 0x8B])
+        // An ordinary HTTP client that inflates encoded content (curl --compressed, as browsers
+        // and Python requests do) saves the stored bytes.
+        let saved = app.service.configuration.dataDirectory + "/downloaded.json.gz"
+        let curl = try ChildProcess("/usr/bin/env", ["curl", "-sSf", "--compressed", "-H", "Authorization: Bearer \(AppTestService.adminToken)", "-o", saved,
+                                                     "http://127.0.0.1:\(app.port)/v1/streams/gz/files/\(gzipFile?["file"] as? String ?? "")"])
+        #expect(await curl.exited() == 0, "\(curl.stderr)")
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: saved))) == Array(try Data(contentsOf: URL(fileURLWithPath: spool.path))))
         #expect(try app.admin("/v1/streams/nope")?.status == 404)
         #expect(try app.admin("/v1/streams/m1/files/nope.json")?.status == 404)
         #expect(try app.admin("/v1/streams/m1/files?state=lost")?.status == 400)
