@@ -123,6 +123,7 @@ def main(directory):
         httpfs = os.path.join(os.path.dirname(duckdb_extension_httpfs.__file__), "extensions", "v" + duckdb.__version__, "httpfs.duckdb_extension")
         statement = statement.replace("INSTALL httpfs;", "").replace("LOAD httpfs;", f"LOAD '{httpfs}';")
         remote = duckdb.connect()
+        remote.execute(local[0])  # the room_records macro (and the local view, replaced next)
         remote.execute(statement)
         remote.execute(local[1])  # the peers view, over the bucket's rooms view
         check(remote.execute("SELECT count(*) FROM rooms").fetchone()[0] == len(records), f"S3: the view over the bucket holds every room ({len(records)})")

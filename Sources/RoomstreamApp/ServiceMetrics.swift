@@ -19,8 +19,11 @@ final class ServiceMetrics: Sendable {
         var status: Int
     }
 
-    private let requestCounters = Locked<[RequestKey: Counter]>([:])
-    private let durations = Locked<[String: DurationHistogram]>([:])
+    /// The registry hands back the same series for the same name and labels, but building the
+    /// label array costs per request; these keep each series under its key once made.
+    private let requestCounters = SeriesCache<RequestKey, Counter>()
+    private let durations = SeriesCache<String, DurationHistogram>()
+    private let rejected = SeriesCache<String, Counter>()
     private let streamSeries = Locked<Set<String>>([])
     private static let durationBuckets: [Duration] = [
         .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5),
@@ -35,13 +38,27 @@ final class ServiceMetrics: Sendable {
     let samplesAccepted: Counter
     let samplesDuplicate: Counter
     let samplesLate: Counter
-    private let rejected = Locked<[String: Counter]>([:])
+
+    /// One help text per metric family: swift-prometheus traps when a name is registered with
+    /// two different ones.
+    private enum Help {
+        static let requests = "HTTP requests answered, by method, route pattern and status"
+        static let durations = "Time from a complete request to its response being ready (write-ahead log included), by route pattern"
+        static let ingestItems = "Samples and events in ingest requests, by what became of them"
+        static let rejected = "Ingest requests refused, by error code (their items are not counted)"
+        static let seals = "Windows sealed, by stream and result"
+        static let sealDuration = "Time to seal one window into a spooled file"
+        static let uploads = "Upload attempts, by stream and result"
+        static let uploadedBytes = "Bytes of files delivered"
+        static let connections = "Open connections by state, as of the last sweep (at most 250 ms old)"
+        static let reclaimed = "Connections closed to admit new ones at server.max_connections since start, by reason"
+        static let refused = "Connections closed at accept since start, by reason (limit: nothing to reclaim; per_client: server.max_connections_per_client)"
+    }
 
     init() {
-        let help = "Samples and events in ingest requests, by what became of them"
-        samplesAccepted = registry.makeCounter(descriptor: .named("roomstream_ingest_items_total", help), labels: [("result", "accepted")])
-        samplesDuplicate = registry.makeCounter(descriptor: .named("roomstream_ingest_items_total", help), labels: [("result", "duplicate")])
-        samplesLate = registry.makeCounter(descriptor: .named("roomstream_ingest_items_total", help), labels: [("result", "late")])
+        samplesAccepted = registry.makeCounter(descriptor: .named("roomstream_ingest_items_total", Help.ingestItems), labels: [("result", "accepted")])
+        samplesDuplicate = registry.makeCounter(descriptor: .named("roomstream_ingest_items_total", Help.ingestItems), labels: [("result", "duplicate")])
+        samplesLate = registry.makeCounter(descriptor: .named("roomstream_ingest_items_total", Help.ingestItems), labels: [("result", "late")])
     }
 
     // MARK: Requests
@@ -52,25 +69,14 @@ final class ServiceMetrics: Sendable {
         let methodLabel = if case .other = method { "other" } else { method.rawValue }
         let routeLabel = route ?? "none"
         let key = RequestKey(method: methodLabel, route: routeLabel, status: status)
-        let counter = requestCounters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = registry.makeCounter(
-                descriptor: .named("roomstream_http_requests_total", "HTTP requests answered, by method, route pattern and status"),
-                labels: [("method", methodLabel), ("route", routeLabel), ("status", String(status))])
-            counters[key] = counter
-            return counter
-        }
-        counter.increment()
-        let histogram = durations.withLock { histograms in
-            if let histogram = histograms[routeLabel] { return histogram }
-            let histogram = registry.makeDurationHistogram(
-                descriptor: .named("roomstream_http_request_duration_seconds",
-                                   "Time from a complete request to its response being ready (write-ahead log included), by route pattern"),
-                labels: [("route", routeLabel)], buckets: Self.durationBuckets)
-            histograms[routeLabel] = histogram
-            return histogram
-        }
-        histogram.record(duration)
+        requestCounters.series(key) {
+            registry.makeCounter(descriptor: .named("roomstream_http_requests_total", Help.requests),
+                                 labels: [("method", methodLabel), ("route", routeLabel), ("status", String(status))])
+        }.increment()
+        durations.series(routeLabel) {
+            registry.makeDurationHistogram(descriptor: .named("roomstream_http_request_duration_seconds", Help.durations),
+                                           labels: [("route", routeLabel)], buckets: Self.durationBuckets)
+        }.record(duration)
     }
 
     func ingested(_ outcome: IngestOutcome) {
@@ -81,15 +87,9 @@ final class ServiceMetrics: Sendable {
 
     /// An ingest request refused, by its error code.
     func ingestRejected(code: String) {
-        let counter = rejected.withLock { counters in
-            if let counter = counters[code] { return counter }
-            let counter = registry.makeCounter(
-                descriptor: .named("roomstream_ingest_rejected_requests_total", "Ingest requests refused, by error code (their items are not counted)"),
-                labels: [("code", code)])
-            counters[code] = counter
-            return counter
-        }
-        counter.increment()
+        rejected.series(code) {
+            registry.makeCounter(descriptor: .named("roomstream_ingest_rejected_requests_total", Help.rejected), labels: [("code", code)])
+        }.increment()
     }
 
     // MARK: Streams
@@ -97,20 +97,20 @@ final class ServiceMetrics: Sendable {
     func streams(_ measurement: StreamsMeasurement) {
         switch measurement {
         case .sealed(let stream, let seconds, _, _):
-            registry.makeCounter(descriptor: .named("roomstream_seals_total", "Windows sealed, by stream and result"), labels: [("stream", stream), ("result", "ok")])
+            registry.makeCounter(descriptor: .named("roomstream_seals_total", Help.seals), labels: [("stream", stream), ("result", "ok")])
                 .increment()
-            registry.makeDurationHistogram(descriptor: .named("roomstream_seal_duration_seconds", "Time to seal one window into a spooled file"), labels: [("stream", stream)], buckets: Self.sealBuckets)
+            registry.makeDurationHistogram(descriptor: .named("roomstream_seal_duration_seconds", Help.sealDuration), labels: [("stream", stream)], buckets: Self.sealBuckets)
                 .record(.nanoseconds(Int64((seconds * 1e9).rounded())))
         case .sealFailed(let stream):
-            registry.makeCounter(descriptor: .named("roomstream_seals_total", "Windows sealed, by stream and result"), labels: [("stream", stream), ("result", "failed")])
+            registry.makeCounter(descriptor: .named("roomstream_seals_total", Help.seals), labels: [("stream", stream), ("result", "failed")])
                 .increment()
         case .delivered(let stream, _, let bytes):
-            registry.makeCounter(descriptor: .named("roomstream_uploads_total", "Upload attempts, by stream and result"), labels: [("stream", stream), ("result", "ok")])
+            registry.makeCounter(descriptor: .named("roomstream_uploads_total", Help.uploads), labels: [("stream", stream), ("result", "ok")])
                 .increment()
-            registry.makeCounter(descriptor: .named("roomstream_uploaded_bytes_total", "Bytes of files delivered"), labels: [("stream", stream)])
+            registry.makeCounter(descriptor: .named("roomstream_uploaded_bytes_total", Help.uploadedBytes), labels: [("stream", stream)])
                 .increment(by: Int64(bytes))
         case .deliveryFailed(let stream):
-            registry.makeCounter(descriptor: .named("roomstream_uploads_total", "Upload attempts, by stream and result"), labels: [("stream", stream), ("result", "failed")])
+            registry.makeCounter(descriptor: .named("roomstream_uploads_total", Help.uploads), labels: [("stream", stream), ("result", "failed")])
                 .increment()
         }
     }
@@ -131,15 +131,15 @@ final class ServiceMetrics: Sendable {
             gauge("roomstream_connections_rejected", "Connections closed at accept since start (server.max_connections)").set(server.rejectedConnections)
             gauge("roomstream_overload_refusals", "Requests answered 503 server_busy since start (server.max_buffered_request_mib)").set(server.overloadRefusals)
             for activity in ConnectionStateMachine.Activity.allCases {
-                registry.makeGauge(descriptor: .named("roomstream_connections", "Open connections by state, as of the last sweep (at most 250 ms old)"),
+                registry.makeGauge(descriptor: .named("roomstream_connections", Help.connections),
                                    labels: [("state", activity.rawValue)]).set(server.connectionsByActivity[activity] ?? 0)
             }
             for reason in ConnectionStateMachine.ReclaimReason.allCases {
-                registry.makeGauge(descriptor: .named("roomstream_connections_reclaimed", "Connections closed to admit new ones at server.max_connections since start, by reason"),
+                registry.makeGauge(descriptor: .named("roomstream_connections_reclaimed", Help.reclaimed),
                                    labels: [("reason", reason.rawValue)]).set(server.reclaimed[reason] ?? 0)
             }
             for (reason, count) in [("limit", server.rejectedConnections), ("per_client", server.refusedPerClient)] {
-                registry.makeGauge(descriptor: .named("roomstream_connections_refused", "Connections closed at accept since start, by reason (limit: nothing to reclaim; per_client: server.max_connections_per_client)"),
+                registry.makeGauge(descriptor: .named("roomstream_connections_refused", Help.refused),
                                    labels: [("reason", reason)]).set(count)
             }
             gauge("roomstream_connection_pressure", "1 while open connections are above the high-water mark (shortened header and idle timeouts)").set(server.underPressure ? 1 : 0)
@@ -215,5 +215,19 @@ extension MetricNameDescriptor {
     /// A metric named exactly `name` (its unit already part of it) with its help text.
     fileprivate static func named(_ name: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+}
+
+/// Series of one metric family by key, each made once (under a lock; made at most once per key).
+private final class SeriesCache<Key: Hashable & Sendable, Series: Sendable>: Sendable {
+    private let made = Locked<[Key: Series]>([:])
+
+    func series(_ key: Key, make: () -> Series) -> Series {
+        made.withLock { made in
+            if let series = made[key] { return series }
+            let series = make()
+            made[key] = series
+            return series
+        }
     }
 }
