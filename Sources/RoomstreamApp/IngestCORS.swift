@@ -31,6 +31,11 @@ struct IngestCORS: Sendable {
         return allowsAnyOrigin || origins.contains(origin) ? .allowed(origin: origin) : .refused(origin: origin)
     }
 
+    /// For the server's own error answers (413, 431, 408, 503 before any route runs): the
+    /// `*` headers when any origin may post. With a list of origins they would have to echo the
+    /// request's `Origin`, which such an answer may not have read, so they carry none.
+    var serverErrorHeaders: [HTTPHeaderField] { allowsAnyOrigin ? responseHeaders(origin: "*") : [] }
+
     /// `*` when any origin may post (no credentials are involved), else the origin itself with
     /// `Vary: Origin` so that caches keep answers for different origins apart. `Retry-After`
     /// is exposed so the SDK can honour it on 429 and 503.

@@ -126,6 +126,7 @@ public final class RoomstreamService: Sendable {
         // Trusted proxies carry many clients: their connections are not capped per client.
         var serverConfiguration = configuration.server
         serverConfiguration.perClientExemptNetworks = configuration.clientAddress.trustedProxies
+        serverConfiguration.serverErrorHeaders = IngestCORS(origins: configuration.corsOrigins).serverErrorHeaders
         self.server = HTTPServer(configuration: serverConfiguration, clock: clock, logger: logger) { pipeline.handle($0) }
         if let admin = configuration.adminListener {
             var adminConfiguration = serverConfiguration

@@ -69,6 +69,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Connections a loop closes at once when a new one needs a slot (nginx closes up to 32
     /// reusable ones); the extra free slots admit the next arrivals without another scan.
     public var reclaimBatch = 16
+    /// Headers added to the answers the server itself gives before any route runs (parse
+    /// errors such as 413 and 431, 408, 503 `server_busy`). The service puts its CORS headers
+    /// here when any origin may post, so a browser SDK can read those statuses (and
+    /// `Retry-After`) instead of seeing a network error it would retry forever.
+    public var serverErrorHeaders: [HTTPHeaderField] = []
     /// Open connections above which the server is under pressure.
     public var pressureHighWaterConnections: Int { max(1, maxConnections * pressureHighWaterPercent / 100) }
     public var limits: HTTPParserLimits

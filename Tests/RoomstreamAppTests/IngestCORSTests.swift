@@ -73,6 +73,29 @@ struct IngestCORSTests {
         await service.stop()
     }
 
+    /// The server's own answers before any route (here 413 for a declared body over
+    /// `max_body_bytes`) carry the `*` headers, so the SDK reads the status and drops the batch
+    /// instead of retrying what looks like a network error forever.
+    @Test func theServersOwnErrorsCarryTheStarHeaders() async throws {
+        let open = try AppTestService { $0.server.limits.maxBodyBytes = 1024 }
+        let huge = "POST \(Self.samplesPath) HTTP/1.1\r\nHost: t\r\nOrigin: https://anywhere.example\r\nAuthorization: Bearer \(AppTestService.ingestKey)\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n"
+        let client = try open.client()
+        client.send(huge)
+        let tooLarge = try #require(client.readResponse())
+        #expect(tooLarge.status == 413)
+        #expect(tooLarge.headers["access-control-allow-origin"] == "*")
+        #expect(tooLarge.headers["access-control-expose-headers"] == "Retry-After")
+        await open.stop()
+        // With a list of origins the answer cannot echo one it has not read: no CORS headers.
+        let listed = try AppTestService { $0.corsOrigins = [Self.app]; $0.server.limits.maxBodyBytes = 1024 }
+        let other = try listed.client()
+        other.send(huge)
+        let refused = try #require(other.readResponse())
+        #expect(refused.status == 413)
+        #expect(refused.headers["access-control-allow-origin"] == nil)
+        await listed.stop()
+    }
+
     @Test func requestsWithoutOriginAndAdminRoutesGetNoCORSHeaders() async throws {
         let service = try AppTestService { $0.corsOrigins = [Self.app] }
         let plain = try #require(try service.request("POST", Self.samplesPath, headers: Self.post, body: Self.body))
