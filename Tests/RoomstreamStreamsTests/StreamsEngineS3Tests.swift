@@ -81,22 +81,31 @@ struct StreamsEngineS3Tests {
         }
     }
 
-    @Test(arguments: S3TestTarget.names)
-    func filesAboveTheThresholdGoAsMultipartUploads(_ name: String) throws {
-        let moto = try S3TestTarget.require(name)
+    /// One room ended in a window, sealed and delivered at the next tick; the file and the bytes
+    /// the spool holds. `multipart`: threshold 0, so even this small file goes as a multipart
+    /// upload (one part).
+    func deliverOneFile(_ target: S3TestTarget, prefix: String, compression: StreamCompression = .none, multipart: Bool)
+        throws -> (destination: S3Destination, file: SealedFile, stored: [UInt8]) {
         let data = NSTemporaryDirectory() + "roomstream-s3-\(UUID().uuidString)"
         let t0 = StreamsEngineTests.ms("2022-09-04T10:00:00.000Z")
         let registry = RoomRegistry()
-        var destination = moto.destination()
-        destination.prefix = "multipart:\(UUID().uuidString.lowercased())/"
-        // Threshold 0: even this small file goes as a multipart upload (one part).
-        let engine = try engine(data, StreamDefinition(id: "mp", intervalMinutes: 1, destination: .s3(destination)), registry, now: t0, multipartAbove: 0)
+        var destination = target.destination()
+        destination.prefix = "\(prefix)\(UUID().uuidString.lowercased())/"
+        let engine = try engine(data, StreamDefinition(id: "one", intervalMinutes: 1, compression: compression, destination: .s3(destination)), registry, now: t0,
+                                multipartAbove: multipart ? 0 : 64 << 20)
         try StreamsEngineTests.endRoom(registry, "r", at: t0 + 10_000)
         engine.tick(now: t0 + 100_000)
         let file = try #require(engine.statuses[0].files.first, "\(engine.statuses[0].lastError ?? "no error")")
         #expect(file.state == .uploaded, "\(file.lastError ?? "")")
-        let spool = try #require(engine.spoolPath(stream: "mp", file: file.spoolName))
-        #expect(try S3Client(destination: destination, secret: moto.secretAccessKey).get(key: file.key) == Array(try Data(contentsOf: URL(fileURLWithPath: spool.path))))
+        let spool = try #require(engine.spoolPath(stream: "one", file: file.spoolName))
+        return (destination, file, Array(try Data(contentsOf: URL(fileURLWithPath: spool.path))))
+    }
+
+    @Test(arguments: S3TestTarget.names)
+    func filesAboveTheThresholdGoAsMultipartUploads(_ name: String) throws {
+        let target = try S3TestTarget.require(name)
+        let (destination, file, stored) = try deliverOneFile(target, prefix: "multipart:", multipart: true)
+        #expect(try S3Client(destination: destination, secret: target.secretAccessKey).get(key: file.key) == stored)
     }
 
     /// A delivered `.json.gz` is stored as a file (issue 12): `Content-Type: application/gzip`
@@ -106,19 +115,7 @@ struct StreamsEngineS3Tests {
     @Test(arguments: S3TestTarget.names.filter { $0.hasSuffix("path-style") }, [false, true])
     func gzipObjectsAreStoredAsFiles(_ name: String, _ multipart: Bool) throws {
         let target = try S3TestTarget.require(name)
-        let data = NSTemporaryDirectory() + "roomstream-s3-\(UUID().uuidString)"
-        let t0 = StreamsEngineTests.ms("2022-09-04T10:00:00.000Z")
-        let registry = RoomRegistry()
-        var destination = target.destination()
-        destination.prefix = "gzip-\(UUID().uuidString.lowercased())/"
-        let engine = try engine(data, StreamDefinition(id: "gz", intervalMinutes: 1, compression: .gzip, destination: .s3(destination)), registry, now: t0,
-                                multipartAbove: multipart ? 0 : 64 << 20)
-        try StreamsEngineTests.endRoom(registry, "r", at: t0 + 10_000)
-        engine.tick(now: t0 + 100_000)
-        let file = try #require(engine.statuses[0].files.first, "\(engine.statuses[0].lastError ?? "no error")")
-        #expect(file.state == .uploaded, "\(file.lastError ?? "")")
-        let spool = try #require(engine.spoolPath(stream: "gz", file: file.spoolName))
-        let stored = Array(try Data(contentsOf: URL(fileURLWithPath: spool.path)))
+        let (_, file, stored) = try deliverOneFile(target, prefix: "gzip-", compression: .gzip, multipart: multipart)
         let script = """
         import boto3, botocore.config, json, sys
         s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3],
@@ -127,7 +124,7 @@ struct StreamsEngineS3Tests {
         open(sys.argv[6], 'wb').write(o['Body'].read())
         print(json.dumps({'type': o.get('ContentType'), 'encoding': o.get('ContentEncoding')}))
         """
-        let saved = data + "/saved.json.gz"
+        let saved = NSTemporaryDirectory() + "roomstream-s3-saved-\(UUID().uuidString).json.gz"
         let child = try ChildProcess("/usr/bin/env", ["python3", "-c", script, target.endpoint, target.accessKeyID, target.secretAccessKey, target.bucket, file.key, saved])
         #expect(child.wait() == 0, "\(child.stderr)")
         let read = try #require(try JSONSerialization.jsonObject(with: Data(child.stdout.utf8)) as? [String: Any])
