@@ -295,14 +295,15 @@ public final class HTTPServer: Sendable {
     }
 
     /// Logs `message` at most once per 10 s per `topic`, so a flood cannot flood the log.
-    private func logAtMostEvery10s(_ topic: String, _ message: Logger.Message, _ metadata: Logger.Metadata) {
+    /// The metadata is built only when the line is written: a flood refuses thousands a second.
+    private func logAtMostEvery10s(_ topic: String, _ message: Logger.Message, _ metadata: @autoclosure () -> Logger.Metadata) {
         let now = clock.now()
         let shouldLog = logLimiter.withLock { last -> Bool in
             if let previous = last[topic], now < previous + .seconds(10) { return false }
             last[topic] = now
             return true
         }
-        if shouldLog { logger.warning(message, metadata: metadata) }
+        if shouldLog { logger.warning(message, metadata: metadata()) }
     }
 
     /// Called by each loop's sweep: logs entering and leaving pressure (at most every 10 s).

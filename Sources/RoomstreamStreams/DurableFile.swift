@@ -67,8 +67,9 @@ public final class DurableFile {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw .io(operation: "mkdir", path: current, errno: errno)
+            let (status, error) = callWithErrno(current) { mkdir($0, 0o755) }
+            if status != 0 && error != EEXIST {
+                throw .io(operation: "mkdir", path: current, errno: error)
             }
         }
     }
@@ -78,5 +79,18 @@ public final class DurableFile {
             close(fd)
             unlink(temporaryPath)
         }
+    }
+}
+
+/// Runs a system call on `path` and reads `errno` at once, inside the borrow of the path's C
+/// string: no release of a temporary (and no sanitizer's interceptor of `free`) runs between
+/// the call and the read, so a branch on ENOENT or EEXIST sees the call's own error. The
+/// engine's tests failed now and then on a fresh data directory: a spurious error where
+/// opendir said ENOENT left the first seal without its journal. `errno` means something only
+/// when the call failed.
+func callWithErrno<Result>(_ path: String, _ call: (UnsafePointer<CChar>) -> Result) -> (result: Result, errno: Int32) {
+    path.withCString { pointer in
+        let result = call(pointer)
+        return (result, errno)
     }
 }

@@ -48,9 +48,10 @@ public struct EndedRoomJournal: Sendable {
     /// Every entry on disk, sorted. A missing directory is an empty journal; any other error
     /// (permissions, I/O) is thrown.
     public func list() throws(StreamError) -> [Entry] {
-        guard let handle = opendir(directory) else {
-            if errno == ENOENT { return [] }
-            throw .io(operation: "list", path: directory, errno: errno)
+        let (opened, error) = callWithErrno(directory) { opendir($0) }
+        guard let handle = opened else {
+            if error == ENOENT { return [] }
+            throw .io(operation: "list", path: directory, errno: error)
         }
         defer { closedir(handle) }
         var entries: [Entry] = []
@@ -98,6 +99,9 @@ public struct EndedRoomJournal: Sendable {
     /// their windows are sealed already).
     @discardableResult
     public func remove(_ entries: [Entry]) -> Int {
-        entries.filter { unlink("\(directory)/\($0.name)") != 0 && errno != ENOENT }.count
+        entries.filter { entry in
+            let (status, error) = callWithErrno("\(directory)/\(entry.name)") { unlink($0) }
+            return status != 0 && error != ENOENT
+        }.count
     }
 }

@@ -86,7 +86,7 @@ struct DestinationCheckTests {
         let base = NSTemporaryDirectory() + "roomstream-check-\(UUID().uuidString)"
         #expect(DestinationCheck.run(.directory(path: base + "/new/deep"), directories: Self.directories) == nil)
         #expect(try FileManager.default.contentsOfDirectory(atPath: base + "/new/deep").isEmpty)  // the probe is gone
-        FileManager.default.createFile(atPath: base + "/file", contents: Data())
+        #expect(FileManager.default.createFile(atPath: base + "/file", contents: Data()))
         let failure = try #require(DestinationCheck.run(.directory(path: base + "/file/below"), directories: Self.directories))
         #expect(failure.kind == .destination)
         #expect(failure.field == "destination.path")

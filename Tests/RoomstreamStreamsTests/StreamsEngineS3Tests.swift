@@ -28,7 +28,7 @@ struct StreamsEngineS3Tests {
         let failing = try engine(data, StreamDefinition(id: "s3m1", intervalMinutes: 1, destination: .s3(wrong)), registry, now: t0)
         try StreamsEngineTests.endRoom(registry, "r1", at: t0 + 20_000)
         failing.tick(now: t0 + 100_000)
-        let file = try #require(failing.statuses[0].files.first)
+        let file = try #require(failing.statuses[0].files.first, "\(failing.statuses[0].lastError ?? "no error")")
         #expect(file.state == .retrying)
         #expect(file.lastError?.contains("403") == true)
         #expect(file.lastError?.contains("SignatureDoesNotMatch") == true)
