@@ -47,8 +47,15 @@ public final class DurableFile {
     public func commit() throws(StreamError) {
         guard fd >= 0 else { return }
         guard fsync(fd) == 0 else { throw .io(operation: "fsync", path: temporaryPath, errno: errno) }
-        guard close(fd) == 0 else { throw .io(operation: "close", path: temporaryPath, errno: errno) }
+        // close(2) releases the descriptor even when it reports an error: forget it first, so
+        // the deinit never closes the number again (by then another file's or socket's).
+        let closed = close(fd)
+        let closeError = errno
         fd = -1
+        guard closed == 0 else {
+            unlink(temporaryPath)
+            throw .io(operation: "close", path: temporaryPath, errno: closeError)
+        }
         guard rename(temporaryPath, path) == 0 else { throw .io(operation: "rename", path: path, errno: errno) }
         try Self.syncDirectory(of: path)
     }
