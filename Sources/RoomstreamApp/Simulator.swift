@@ -74,6 +74,7 @@ public struct Simulator: Sendable {
 
     private static func drive(_ peers: [SimulatedPeer], options: Options, started: Date) -> Summary {
         var summary = Summary()
+        // The URL was validated before the threads started (`run`); this cannot fail here.
         guard let client = try? SimpleHTTPClient(url: options.url) else { return summary }
         var peers = peers
         let headers = [("Authorization", "Bearer \(options.key)"), ("Content-Type", "application/json"), ("User-Agent", SimulatedPeer.userAgent)]
