@@ -11,10 +11,6 @@ struct ConnectionFloodAppTests {
     /// Each answer must come within 1 s (5 s under the sanitizers, which slow everything).
     static let answerWithin: Duration = Sanitizer.isActive ? .seconds(5) : .seconds(1)
 
-    static func sample(_ seq: Int, ts: Int) -> String {
-        #"{"samples":[{"seq":\#(seq),"ts":\#(ts),"pc":"pc1","stats":[{"id":"O","type":"outbound-rtp","timestamp":\#(ts),"kind":"audio","bytesSent":\#(seq * 1000),"packetsSent":\#(seq * 10)}]}]}"#
-    }
-
     static func send(_ port: Int, _ head: String, body: String = "", from source: String = "127.0.0.1") throws -> ClientResponse? {
         let client = try RawClient(port: port, from: source, receiveTimeout: answerWithin)
         client.send(head + "Content-Length: \(body.utf8.count)\r\n\r\n" + body)
@@ -44,7 +40,7 @@ struct ConnectionFloodAppTests {
             let started = ContinuousClock.now
             #expect(try Self.send(app.port, "GET /healthz HTTP/1.1\r\nHost: t\r\n")?.status == 200, "round \(round)")
             let ingest = try Self.send(app.port, "POST /v1/rooms/flood-room/peers/sdk/samples HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(AppTestService.ingestKey)\r\nContent-Type: application/json\r\n",
-                                       body: Self.sample(round + 1, ts: ts + round * 1000))
+                                       body: OverloadTests.sample(round + 1, ts: ts + round * 1000))
             #expect(ingest?.status == 202, "round \(round): \(ingest?.bodyText ?? "no answer")")
             #expect(ContinuousClock.now - started < Self.answerWithin * 2, "round \(round)")
         }
@@ -86,7 +82,7 @@ struct ConnectionFloodAppTests {
         #expect(try Self.send(adminPort, "GET /v1/streams HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(AppTestService.adminToken)\r\n")?.status == 200)
         // Ingest is not served there: the SDKs' traffic stays on the main listener.
         let ingest = try Self.send(adminPort, "POST /v1/rooms/r/peers/p/samples HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(AppTestService.ingestKey)\r\nContent-Type: application/json\r\n",
-                                   body: Self.sample(1, ts: 1))
+                                   body: OverloadTests.sample(1, ts: 1))
         #expect(ingest?.status == 404)
         _ = held
         await app.stop()
