@@ -8,7 +8,9 @@ import RoomstreamCore
 /// Runs every configured stream: seals due windows from the ended-room journal, delivers the
 /// files, retries failures with backoff, persists state, prunes delivered files after the
 /// retention period, and releases rooms every stream has sealed. `tick(now:)` does one round;
-/// the app calls it from a Dispatch timer (one serial queue: ticks never overlap).
+/// the app calls it from a Dispatch timer. Rounds never overlap: `tickLock` serializes them, so
+/// an extra caller (a test, a future "seal now") cannot seal a window while another round holds
+/// rooms it has taken from the registry but not yet journaled.
 ///
 /// Locking: the streams lock guards only in-memory state and is never held across disk or
 /// network I/O. A tick takes a snapshot of what is due under the lock, journals, seals,
@@ -93,6 +95,11 @@ public final class StreamsEngine: Sendable {
     let streams: Locked<[Runtime]>
     /// Serializes admin changes (held across their disk work; see StreamsEngine+Admin).
     let adminLock = Locked(())
+    /// Serializes whole rounds (held across their disk and network work, like `adminLock`; only
+    /// rounds take it, so status and admin requests never wait on it). Two overlapping rounds
+    /// lost rooms: one took the newly ended rooms and was still journaling them when the other
+    /// sealed their window from the journal without them.
+    let tickLock = Locked(())
     let journalState = Locked(JournalState())
     let onEvent: @Sendable (String, [String: String]) -> Void
     /// Typed outcomes for metrics (the service counts seals and uploads).
@@ -214,6 +221,10 @@ public final class StreamsEngine: Sendable {
     /// One round: journal what ended, seal what is due, deliver what is pending, prune,
     /// release rooms. Every step's I/O runs without the streams lock.
     public func tick(now: Double) {
+        tickLock.withLock { _ in round(now: now) }
+    }
+
+    private func round(now: Double) {
         let hasStreams = streams.withLock { !$0.isEmpty }
         // Without streams nothing needs the ended rooms journaled (they stay for the queries).
         if !hasStreams { _ = registry.takeNewlyEnded() }

@@ -109,6 +109,37 @@ struct StreamsEngineTests {
         #expect(engine.statuses[0].lastSealedWindow?.description == "20220904T1008Z_20220904T1009Z")
     }
 
+    /// Found by BIQueriesTests in CI: a test's tick overlapped the service timer's. One round
+    /// took the newly ended rooms and was still journaling them (an fsync) when the other sealed
+    /// their window from the journal without them, so the rooms were never sealed. Rounds are
+    /// serialized now; here two callers tick every window at once, and each window's file must
+    /// hold its room.
+    @Test func overlappingTicksSealEveryRoomExactlyOnce() throws {
+        let data = NSTemporaryDirectory() + "roomstream-engine-\(UUID().uuidString)"
+        let store = data + "/store"
+        let definition = StreamDefinition(id: "m1", intervalMinutes: 1, destination: .directory(path: store))
+        let registry = RoomRegistry()
+        let start = Self.ms("2022-09-04T10:00:00.000Z")
+        let engine = try engine(data, [definition], registry, now: start)
+        let windows = 60
+        for minute in 0..<windows {
+            let windowStart = start + Double(minute) * 60_000
+            try Self.endRoom(registry, "room-\(minute)", at: windowStart + 30_000)
+            // Past the window's end, the 30 s peer timeout and the 10 s grace: due to both callers.
+            let now = windowStart + 60_000 + 40_000
+            DispatchQueue.concurrentPerform(iterations: 2) { _ in engine.tick(now: now) }
+        }
+        let files = engine.statuses[0].files
+        #expect(files.count == windows)
+        var sealed: [String] = []
+        for file in files {
+            let array = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(store)/\(file.key)"))) as? [[String: Any]]
+            sealed += array?.compactMap { $0["room_id"] as? String } ?? []
+        }
+        #expect(sealed == (0..<windows).map { "room-\($0)" })
+        #expect(registry.endedRooms.isEmpty)
+    }
+
     @Test func backoffGrowsAndIsCapped() {
         let backoff = Backoff(base: 1, cap: 300)
         #expect(backoff.delay(afterAttempts: 1, unit: 0.5) == 1)
