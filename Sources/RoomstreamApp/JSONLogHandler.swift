@@ -68,7 +68,9 @@ public final class JSONLogOutput: Sendable {
     private let fd: Int32
     /// nil when writing to `fd`; the lines so far when capturing.
     private let captured: Locked<[String]?>
-    private let lock = Locked(())
+    /// Serializes the writes, and counts the lines written (a zero-size `Locked(())` is
+    /// reported as racing by ThreadSanitizer: see `Locked`).
+    private let linesWritten = Locked(0)
 
     public static let standardError = JSONLogOutput(fd: 2)
 
@@ -93,11 +95,12 @@ public final class JSONLogOutput: Sendable {
         }
         if wasCaptured { return }
         var bytes = Array(line.utf8)
-        lock.withLock { _ in
+        linesWritten.withLock { lines in
+            lines += 1
             var offset = 0
             while offset < bytes.count {
-                // SAFETY: write(2) reads from the array only during the call.
-                let written = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                // SAFETY: write(2) reads from the array only during the call; it is not empty here.
+                let written = bytes.withUnsafeMutableBytes { buffer in buffer.baseAddress.map { Glibc.write(fd, $0 + offset, buffer.count - offset) } ?? 0 }
                 if written <= 0 { return }  // stderr gone: nothing sensible left to do with a log line
                 offset += written
             }

@@ -11,8 +11,9 @@ import RoomstreamCore
 /// replayed after the checkpoint's `log_position` at start-up.
 public final class RegistryCheckpoint: Sendable {
     public let path: String
-    /// Serializes writers (the checkpoint timer, the seal, the stop); never taken by requests.
-    private let writing = Locked(())
+    /// Serializes writers (the checkpoint timer, the seal, the stop) and counts their writes;
+    /// never taken by requests. (Not a zero-size `Locked(())`: see `Locked`.)
+    private let writes = Locked(0)
     private let lastError = Locked<String?>(nil)
 
     public init(dataDirectory: String) { path = "\(dataDirectory)/rooms/live.checkpoint.json" }
@@ -49,7 +50,8 @@ public final class RegistryCheckpoint: Sendable {
     /// Returns the last write-ahead-log record the checkpoint includes.
     @discardableResult
     public func write(_ registry: RoomRegistry, now: Double) throws(StreamError) -> UInt64? {
-        try writing.withLock { _ throws(StreamError) -> UInt64? in
+        try writes.withLock { writes throws(StreamError) -> UInt64? in
+            writes += 1
             let document = Document(version: Self.version, savedAt: now, registry: registry.snapshot())
             let encoder = JSONEncoder()
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

@@ -109,7 +109,8 @@ extension StreamsEngine {
         guard !definitions.contains(where: { $0.id == definition.id }) else { throw .exists(definition.id) }
         try checkAPIDirectory(definition)
         try verify(definition, check: check)
-        try adminLock.withLock { _ throws(AdminError) in
+        try adminLock.withLock { changes throws(AdminError) in
+            changes += 1
             let current = definitions
             guard !current.contains(where: { $0.id == definition.id }) else { throw .exists(definition.id) }
             let runtime: Runtime
@@ -135,7 +136,8 @@ extension StreamsEngine {
             try checkAPIDirectory(candidate, unlessSameAs: snapshot)
             try verify(candidate, check: check)
         }
-        try adminLock.withLock { _ throws(AdminError) in
+        try adminLock.withLock { changes throws(AdminError) in
+            changes += 1
             var current = definitions
             guard let index = current.firstIndex(where: { $0.id == id }) else { throw .notFound(id) }
             let before = current[index]
@@ -160,7 +162,8 @@ extension StreamsEngine {
 
     /// Removes the stream. Its spool and state stay on disk (nothing sealed is deleted).
     public func delete(_ id: String) throws(AdminError) {
-        try adminLock.withLock { _ throws(AdminError) in
+        try adminLock.withLock { changes throws(AdminError) in
+            changes += 1
             let current = definitions
             guard current.contains(where: { $0.id == id }) else { throw .notFound(id) }
             try persist(current.filter { $0.id != id }, deletedNow: id)

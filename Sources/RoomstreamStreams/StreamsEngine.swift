@@ -93,13 +93,15 @@ public final class StreamsEngine: Sendable {
     public let directories: DirectoryConfinement
     let registry: RoomRegistry
     let streams: Locked<[Runtime]>
-    /// Serializes admin changes (held across their disk work; see StreamsEngine+Admin).
-    let adminLock = Locked(())
-    /// Serializes whole rounds (held across their disk and network work, like `adminLock`; only
-    /// rounds take it, so status and admin requests never wait on it). Two overlapping rounds
-    /// lost rooms: one took the newly ended rooms and was still journaling them when the other
-    /// sealed their window from the journal without them.
-    let tickLock = Locked(())
+    /// Serializes admin changes and counts them (held across their disk work; see
+    /// StreamsEngine+Admin). Not a `Locked(())`: see `tickLock`.
+    let adminLock = Locked<UInt64>(0)
+    /// Serializes whole rounds, and counts them (held across their disk and network work, like
+    /// `adminLock`; only rounds take it, so status and admin requests never wait on it). Two
+    /// overlapping rounds lost rooms: one took the newly ended rooms and was still journaling
+    /// them when the other sealed their window from the journal without them. (Not a
+    /// `Locked(())`: ThreadSanitizer reports the accesses to a zero-size value as races.)
+    let tickLock = Locked<UInt64>(0)
     let journalState = Locked(JournalState())
     let onEvent: @Sendable (String, [String: String]) -> Void
     /// Typed outcomes for metrics (the service counts seals and uploads).
@@ -221,7 +223,10 @@ public final class StreamsEngine: Sendable {
     /// One round: journal what ended, seal what is due, deliver what is pending, prune,
     /// release rooms. Every step's I/O runs without the streams lock.
     public func tick(now: Double) {
-        tickLock.withLock { _ in round(now: now) }
+        tickLock.withLock { rounds in
+            rounds += 1
+            round(now: now)
+        }
     }
 
     private func round(now: Double) {
