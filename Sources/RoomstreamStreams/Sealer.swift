@@ -16,10 +16,10 @@ public enum Sealer {
         let gzip = definition.compression == .gzip
         let spoolName = "\(definition.id)_\(window)" + (gzip ? ".json.gz" : ".json")
         let file = try DurableFile(path: "\(spoolDirectory)/\(spoolName)")
-        let output = SealOutput(file: file, compressor: gzip ? try GzipCompressor() : nil)
+        let output = SealOutput(file: file, gzip: gzip)
         // Records are gathered into batches of about 1 MiB (per record, the fixed costs of
-        // compressing, hashing and writing outweighed the work on a room's few KB); each batch
-        // is compressed and written on the output's queue while the next one is read.
+        // compressing, hashing and writing outweighed the work on a room's few KB); batches are
+        // compressed in parallel and written in order by the output while the next is read.
         let batchBytes = 1 << 20
         var pending: [UInt8] = []
         pending.reserveCapacity(batchBytes + 64 * 1024)
@@ -55,38 +55,77 @@ public enum Sealer {
     }
 }
 
-/// The compress → hash → write stage of a seal, on its own serial queue, so that deflate runs
-/// while the caller reads the next records. At most `maxBatchesInFlight` batches wait for it:
-/// `submit` blocks beyond that, which bounds memory whatever the window's size.
-// SAFETY: `compressor`, `hasher`, `file` and `failure` are touched only on `queue` until
-// `finish()`'s `queue.sync` returns, after which only the caller uses them.
+/// The compress and write stages of a seal, so that deflate runs on every core while the
+/// caller reads the next records. Batches are deflated in parallel on a concurrent queue
+/// (`GzipBlocks`: each primed with the previous batch's last 32 KiB) and hashed and written in
+/// order on a serial one. At most `maxBatchesInFlight` batches are between `submit` and the
+/// file: `submit` blocks beyond that, which bounds memory (about 2 MiB per batch, input and
+/// output) whatever the window's size.
+// SAFETY: `failure`, `crc`, `inputBytes` and `hasher` are touched only on `writeQueue` until
+// `finish()`'s `writeQueue.sync` returns, after which only the caller uses them; `previous` only
+// by the caller (`submit` is called from one thread at a time).
 final class SealOutput: @unchecked Sendable {
-    static let maxBatchesInFlight = 2
+    /// Two cores deflate while a third batch is being read and a fourth written.
+    static let maxBatchesInFlight = 4
     private let file: DurableFile
-    private let compressor: GzipCompressor?
+    private let gzip: Bool
     private let hasher = SHA256Hasher()
     private var failure: StreamError?
-    private let queue = DispatchQueue(label: "roomstream.seal-output")
+    private var crc: UInt32 = 0
+    private var inputBytes: UInt64 = 0
+    private var previous: [UInt8] = []
+    private var submitted = 0
+    private let compressQueue = DispatchQueue(label: "roomstream.seal-compress", attributes: .concurrent)
+    private let writeQueue = DispatchQueue(label: "roomstream.seal-output")
     private let slots = DispatchSemaphore(value: SealOutput.maxBatchesInFlight)
 
-    init(file: DurableFile, compressor: GzipCompressor?) {
+    init(file: DurableFile, gzip: Bool) {
         self.file = file
-        self.compressor = compressor
+        self.gzip = gzip
     }
 
-    /// Queues a batch; throws the stage's first failure (the caller stops reading).
+    /// One batch's deflate, run on the compress queue and awaited, in order, by the writer.
+    // SAFETY: `result` is written before `done.signal()` and read only after `done.wait()`.
+    private final class Pending: @unchecked Sendable {
+        var result: Result<GzipBlocks.Block, StreamError> = .failure(.compression("not compressed"))
+        let done = DispatchSemaphore(value: 0)
+    }
+
+    /// Queues a batch; throws the stages' first failure (the caller stops reading).
     func submit(_ batch: [UInt8], finish: Bool) throws(StreamError) {
         slots.wait()
-        if let failure = queue.sync(execute: { self.failure }) {
+        if let failure = writeQueue.sync(execute: { self.failure }) {
             slots.signal()
             throw failure
         }
-        queue.async {
+        let first = submitted == 0
+        submitted += 1
+        let pending: Pending? = gzip ? Pending() : nil
+        if let pending {
+            let dictionary = Array(previous.suffix(GzipBlocks.dictionaryBytes))
+            previous = batch
+            compressQueue.async {
+                pending.result = Result { () throws(StreamError) in try GzipBlocks.block(batch, dictionary: dictionary, last: finish) }
+                pending.done.signal()
+            }
+        }
+        writeQueue.async {
             defer { self.slots.signal() }
+            var bytes = batch
+            if let pending {
+                pending.done.wait()  // this batch's deflate; the later ones run meanwhile
+                switch pending.result {
+                case .success(let block):
+                    bytes = (first ? GzipBlocks.header : []) + block.deflated
+                    self.crc = GzipBlocks.combine(self.crc, block.crc, secondBytes: block.inputBytes)
+                    self.inputBytes += UInt64(block.inputBytes)
+                    if finish { bytes += GzipBlocks.trailer(crc: self.crc, totalBytes: self.inputBytes) }
+                case .failure(let error):
+                    if self.failure == nil { self.failure = error }
+                }
+            }
             guard self.failure == nil else { return }
             do throws(StreamError) {
-                var bytes = batch
-                if let compressor = self.compressor { bytes = try compressor.compress(bytes, finish: finish) }
                 self.hasher.update(bytes)
                 try self.file.write(bytes)
             } catch {
@@ -97,7 +136,7 @@ final class SealOutput: @unchecked Sendable {
 
     /// Waits for every queued batch; returns the hex SHA-256 of the bytes written.
     func finish() throws(StreamError) -> String {
-        queue.sync {}
+        writeQueue.sync {}
         if let failure { throw failure }
         return TextFormat.hex(hasher.finalize())
     }

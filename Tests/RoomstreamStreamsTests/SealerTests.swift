@@ -67,6 +67,8 @@ struct SealerTests {
         #expect(python.wait() == 0)
         #expect(sealed.sha256 == python.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         let json = compression == .gzip ? Data(try Gzip.decompress(Array(stored), maxOutputBytes: 1 << 26)) : stored
+        // Batches deflated in parallel still make one gzip member that other readers accept.
+        if compression == .gzip { try Self.expectOneGzipMember(path, holding: Array(json)) }
         let array = try #require(try JSONSerialization.jsonObject(with: json) as? [[String: Any]])
         #expect(array.count == count)
         #expect(array.enumerated().allSatisfy { $0.element["i"] as? Int == $0.offset })
@@ -79,6 +81,49 @@ struct SealerTests {
             }, window: window, definition: failing, spoolDirectory: spool, now: 0)
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: spool) == [sealed.spoolName])
+    }
+
+    /// Checks a gzip file with implementations other than the zlib that wrote it: GNU gzip's own
+    /// inflate (`gzip -dc`, which checks the CRC-32 and length) gives back `expected`, and
+    /// Python's decompressobj finds exactly one member with nothing after it.
+    static func expectOneGzipMember(_ path: String, holding expected: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let gzip = try ChildProcess("/usr/bin/env", ["sh", "-c", "gzip -dc \"$1\" | sha256sum", "sh", path])
+        #expect(gzip.wait() == 0, "\(gzip.stderr)", sourceLocation: sourceLocation)
+        #expect(gzip.stdout.hasPrefix(TextFormat.hex(Digest.sha256(expected))), sourceLocation: sourceLocation)
+        let members = try ChildProcess("/usr/bin/env", ["python3", "-c", """
+            import sys, zlib
+            d = zlib.decompressobj(31)
+            d.decompress(open(sys.argv[1], 'rb').read())
+            print(d.eof, len(d.unused_data))
+            """, path])
+        #expect(members.wait() == 0, "\(members.stderr)", sourceLocation: sourceLocation)
+        #expect(members.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "True 0", sourceLocation: sourceLocation)
+    }
+
+    /// `GzipBlocks` at the edges: empty, one byte, batch boundaries that fall exactly on the end,
+    /// many small batches (every one primed with the one before), incompressible bytes (stored
+    /// blocks, the output larger than the input), and data whose matches cross batches.
+    @Test(arguments: [
+        ("empty", 0, 1 << 20), ("one byte", 1, 1 << 20), ("exactly two batches", 2 << 20, 1 << 20),
+        ("small batches", 300_000, 4096), ("one-byte batches", 300, 1), ("incompressible", 3 << 20, 1 << 20),
+    ])
+    func gzipBlocksMakeOneMemberOtherReadersAccept(_ name: String, size: Int, batchBytes: Int) throws {
+        // A fixed xorshift sequence: the same bytes every run.
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15 &+ UInt64(size)
+        func next() -> UInt64 {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return state
+        }
+        let bytes: [UInt8] = name == "incompressible"
+            ? (0..<size).map { _ in UInt8(truncatingIfNeeded: next()) }
+            : Array((0..<size).map { index in index % 1000 == 0 ? UInt8(truncatingIfNeeded: next() % 26) + 97 : UInt8(ascii: "a") + UInt8(index % 7) })
+        let path = Self.temporaryDirectory() + ".gz"
+        let member = try GzipBlocks.member(bytes, batchBytes: batchBytes)
+        try Data(member).write(to: URL(fileURLWithPath: path))
+        try Self.expectOneGzipMember(path, holding: bytes)
+        #expect(try Gzip.decompress(member, maxOutputBytes: 1 << 26) == bytes)
     }
 
     @Test func emptyWindowGivesAnEmptyArray() throws {
@@ -115,8 +160,7 @@ struct SealedRoomFinderTests {
             let size = bytes.count / members + 1
             var out: [UInt8] = []
             for start in stride(from: 0, to: bytes.count, by: size) {
-                let compressor = try GzipCompressor()
-                out += try compressor.compress(Array(bytes[start..<min(bytes.count, start + size)]), finish: true)
+                out += try GzipBlocks.member(Array(bytes[start..<min(bytes.count, start + size)]))
             }
             bytes = out
         }
