@@ -48,7 +48,13 @@ struct PeerConnectionTracker: Sendable, Codable {
 
     private mutating func store(_ id: String, _ counters: Counters) {
         if let index = streams.firstIndex(where: { $0.id == id }) { streams[index].counters = counters }
-        else if streams.count < Self.maxStreams { streams.append(StreamEntry(id: id, counters: counters)) }
+        else if streams.count < Self.maxStreams {
+            // Grown one entry at a time rather than doubled: a connection's streams arrive in
+            // its first report and then stay, so the doubling's spare room (a Chrome call's 6
+            // streams sat in room for 10, 256 bytes per live peer) would be held for the call.
+            if streams.count == streams.capacity { streams.reserveCapacity(streams.count + 1) }
+            streams.append(StreamEntry(id: id, counters: counters))
+        }
     }
 
     private mutating func remember(_ id: String, _ counters: Counters) { store(id, counters) }
