@@ -61,14 +61,26 @@ public enum IngestDecoder {
     /// Timestamps are placed on the service clock relative to the request's latest one, so
     /// absurd values (or a request spanning more than a day) are rejected with the field named.
     static func checkTimestamps(_ batch: IngestBatch, _ limits: IngestLimits) throws(IngestError) {
-        let all = batch.events.enumerated().map { ("events[\($0.offset)].ts", $0.element.ts) }
-            + batch.samples.enumerated().map { ("samples[\($0.offset)].ts", $0.element.ts) }
-        for (field, ts) in all where !(0..<limits.maxTimestamp).contains(ts) {
-            throw .invalidField(field: field, problem: "must be epoch milliseconds from 0 to 10^14")
+        // Field names are formatted only for an error (one per item for every request cost
+        // 1 % of ingest CPU).
+        func field(_ index: Int) -> String {
+            index < batch.events.count ? "events[\(index)].ts" : "samples[\(index - batch.events.count)].ts"
         }
-        guard let latest = all.map(\.1).max() else { return }
-        for (field, ts) in all where latest - ts > limits.maxTimestampSpanMilliseconds {
-            throw .invalidField(field: field, problem: "is more than 24 hours before the request's latest timestamp")
+        func forEachTimestamp(_ body: (Int, Double) throws(IngestError) -> Void) throws(IngestError) {
+            for (index, event) in batch.events.enumerated() { try body(index, event.ts) }
+            for (index, sample) in batch.samples.enumerated() { try body(batch.events.count + index, sample.ts) }
+        }
+        var latest = -Double.infinity
+        try forEachTimestamp { index, ts throws(IngestError) in
+            guard (0..<limits.maxTimestamp).contains(ts) else {
+                throw .invalidField(field: field(index), problem: "must be epoch milliseconds from 0 to 10^14")
+            }
+            latest = max(latest, ts)
+        }
+        try forEachTimestamp { index, ts throws(IngestError) in
+            if latest - ts > limits.maxTimestampSpanMilliseconds {
+                throw .invalidField(field: field(index), problem: "is more than 24 hours before the request's latest timestamp")
+            }
         }
     }
 

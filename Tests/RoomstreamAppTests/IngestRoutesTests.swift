@@ -92,6 +92,8 @@ struct IngestRoutesTests {
         ErrorCase(name: "stats entry", json: #"{"samples":[{"seq":1,"ts":1,"pc":"a","stats":[1]}]}"#, status: 400, message: "samples[0].stats[0]: must be a stats object"),
         ErrorCase(name: "absurd timestamp", json: #"{"events":[{"ts":17956153595615350204,"type":"pc_created"}]}"#, status: 400, message: "events[0].ts: must be epoch milliseconds from 0 to 10^14"),
         ErrorCase(name: "negative timestamp", json: #"{"samples":[{"seq":1,"ts":-5,"pc":"a","stats":[]}]}"#, status: 400, message: "samples[0].ts: must be epoch milliseconds"),
+        ErrorCase(name: "sample timestamp after events", json: #"{"events":[{"ts":1700000000000,"type":"pc_created"}],"samples":[{"seq":1,"ts":1700000000000,"pc":"a","stats":[]},{"seq":2,"ts":1e15,"pc":"a","stats":[]}]}"#, status: 400, message: "samples[1].ts: must be epoch milliseconds"),
+        ErrorCase(name: "sample long before the latest event", json: #"{"events":[{"ts":1700900000000,"type":"leave"}],"samples":[{"seq":1,"ts":1700000000000,"pc":"a","stats":[]}]}"#, status: 400, message: "samples[0].ts: is more than 24 hours before"),
         ErrorCase(name: "request spanning days", json: #"{"events":[{"ts":1700000000000,"type":"pc_created"},{"ts":1700900000000,"type":"leave"}]}"#, status: 400, message: "events[0].ts: is more than 24 hours before"),
         ErrorCase(name: "room id too long", json: sample, path: "/v1/rooms/\(String(repeating: "r", count: 257))/peers/p/samples", status: 400, message: "room_id must be 1-256 bytes"),
         ErrorCase(name: "control character in peer id", json: sample, path: "/v1/rooms/r/peers/a%01b/samples", status: 400, message: "peer_id must not contain control characters"),
