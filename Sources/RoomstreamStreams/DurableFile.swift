@@ -26,6 +26,24 @@ public final class DurableFile {
     }
 
     /// Writes every byte to `fd` (retrying short writes and EINTR); the errno of a failure, or nil.
+    /// Writes all of `bytes` at `offset` (pwrite: the file position is not used). Returns errno.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int) -> Int32? {
+        var done = 0
+        while done < bytes.count {
+            // SAFETY: pwrite(2) reads the array only during the call.
+            let written = bytes.withUnsafeBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return pwrite(fd, base + done, buffer.count - done, off_t(offset + done))
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            done += written
+        }
+        return nil
+    }
+
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
         var offset = 0
         while offset < bytes.count {

@@ -48,7 +48,11 @@ extension WriteAheadLog {
             var offset = magic.count
             while offset < bytes.count {
                 guard let (lsn, payload) = frameAt(bytes, offset) else {
-                    summary.problems.append("\(segment.path): torn or corrupt record at byte \(offset); \(bytes.count - offset) bytes ignored")
+                    // Zeros to the end are the space laid down ahead of the writer: the records'
+                    // clean end. Anything else there is a torn or damaged record.
+                    if bytes[offset...].contains(where: { $0 != 0 }) {
+                        summary.problems.append("\(segment.path): torn or corrupt record at byte \(offset); \(bytes.count - offset) bytes ignored")
+                    }
                     break
                 }
                 offset = payload.endIndex

@@ -17,6 +17,11 @@ import RoomstreamCore
 /// policy, one `fdatasync`: a group commit, so requests that arrive during a sync share the
 /// next one. After a checkpoint (which records the last LSN it includes) older segments are
 /// deleted. A torn last record fails its length or checksum and ends that segment's replay.
+///
+/// Segments are written in place over zeros laid down ahead of the writer
+/// (`preallocateBytes` at a time), not appended: `fdatasync` after an append must also commit
+/// the file's new size through the filesystem's journal, and measured here that doubled each
+/// sync (0.49 against 0.2 ms for an 11 KB write on ext4). Replay ends a segment at the zeros.
 public final class WriteAheadLog: RegistryLog {
     /// When a record counts as written, and what a crash can cost (docs/durability.md).
     public enum SyncPolicy: Sendable, Equatable, CustomStringConvertible {
@@ -43,6 +48,11 @@ public final class WriteAheadLog: RegistryLog {
         public var policy: SyncPolicy = .fsync
         /// A segment is closed and a new one started beyond this size.
         public var segmentBytes = 64 << 20
+        /// Zeros written ahead of the writer at a time, so that most syncs commit data only (0:
+        /// append). Best effort: skipped when the filesystem has less than
+        /// `preallocateMinimumFreeBytes` free, so a nearly full disk still takes records.
+        public var preallocateBytes = 1 << 20
+        public var preallocateMinimumFreeBytes = 256 << 20
         public init(directory: String, policy: SyncPolicy = .fsync) {
             self.directory = directory
             self.policy = policy
@@ -92,7 +102,10 @@ public final class WriteAheadLog: RegistryLog {
     private struct Writer {
         var fd: Int32 = -1
         var segments: [(first: UInt64, path: String)] = []
+        /// Where the next group is written (the records' end in the current segment).
         var currentBytes = 0
+        /// The current segment's length: zeros from `currentBytes` to here.
+        var preparedBytes = 0
         var dirty = false
         /// Under `interval`: a sync is scheduled for the dirty data.
         var syncScheduled = false
@@ -233,7 +246,10 @@ public final class WriteAheadLog: RegistryLog {
     /// Writes a group to the current segment (rolling it when full) and syncs it under `fsync`.
     private func writeAndSync(_ chunk: [UInt8], through: UInt64, _ writer: inout Writer) -> String? {
         guard writer.fd >= 0 else { return "no open log segment" }
-        if let error = Self.writeAll(writer.fd, chunk) { return "write log segment: \(error)" }
+        if writer.currentBytes + chunk.count > writer.preparedBytes { prepare(&writer, for: chunk.count) }
+        if let error = DurableFile.writeAll(writer.fd, chunk, at: writer.currentBytes).map({ String(cString: strerror($0)) }) {
+            return "write log segment: \(error)"
+        }
         writer.currentBytes += chunk.count
         writer.bytesWritten += chunk.count
         writer.dirty = true
@@ -256,6 +272,20 @@ public final class WriteAheadLog: RegistryLog {
             }
         }
         return nil
+    }
+
+    /// Lays zeros down past the records' end so the next groups overwrite instead of growing the
+    /// file. Best effort: on a nearly full filesystem, or when the zeros cannot be written, the
+    /// group is written anyway and grows the file as an append would.
+    private func prepare(_ writer: inout Writer, for bytes: Int) {
+        guard configuration.preallocateBytes > 0 else { return }
+        var info = statvfs()
+        guard fstatvfs(writer.fd, &info) == 0,
+              Int(clamping: UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize)).partialValue) >= configuration.preallocateMinimumFreeBytes
+        else { return }
+        let end = writer.currentBytes + bytes + configuration.preallocateBytes
+        let zeros = [UInt8](repeating: 0, count: end - writer.preparedBytes)
+        if DurableFile.writeAll(writer.fd, zeros, at: writer.preparedBytes) == nil { writer.preparedBytes = end }
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> String? {
@@ -285,7 +315,8 @@ public final class WriteAheadLog: RegistryLog {
     /// starting at `first`; the directory entry is synced so the new segment survives a crash.
     private static func openSegment(first: UInt64, directory: String, writer: inout Writer) throws(StreamError) {
         let path = "\(directory)/\(segmentName(first))"
-        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o600)
+        // Not O_APPEND: groups are written at the records' end, over the zeros laid down ahead.
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .io(operation: "create", path: path, errno: errno) }
         if let error = writeAll(fd, magic) {
             Glibc.close(fd)
@@ -308,6 +339,7 @@ public final class WriteAheadLog: RegistryLog {
         }
         writer.fd = fd
         writer.currentBytes = magic.count
+        writer.preparedBytes = magic.count
         writer.dirty = false
         writer.segments.removeAll { $0.first == first }
         writer.segments.append((first, path))

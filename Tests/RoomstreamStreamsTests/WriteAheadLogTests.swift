@@ -92,26 +92,41 @@ struct WriteAheadLogTests {
         return (records, summary)
     }
 
-    @Test func aTornLastRecordAtEveryOffsetLosesOnlyThatRecord() async throws {
+    /// A crash mid-write leaves a torn last record: at the end of the file (an appended
+    /// segment, or a filesystem too full for the zeros laid down ahead), or followed by those
+    /// zeros. Either way only that record is lost, and a cut exactly between records (the
+    /// zeros' start, for a preallocated segment) is no problem at all.
+    @Test(arguments: [0, 1 << 20])
+    func aTornLastRecordAtEveryOffsetLosesOnlyThatRecord(preallocateBytes: Int) async throws {
         let directory = Self.directory()
-        let log = WriteAheadLog(configuration: .init(directory: directory))
+        var configuration = WriteAheadLog.Configuration(directory: directory)
+        configuration.preallocateBytes = preallocateBytes
+        configuration.preallocateMinimumFreeBytes = 0
+        let log = WriteAheadLog(configuration: configuration)
         try log.open(after: 0)
         let records = Array(Self.records.prefix(4))
         await Self.write(log, records)
         log.finish()
         let segment = try #require(try WriteAheadLog.segments(in: directory).last)
         let whole = try Data(contentsOf: URL(fileURLWithPath: segment.path))
+        let dataEnd = WriteAheadLog.magic.count + records.reduce(0) { $0 + WriteAheadLog.frameHeaderBytes + $1.encoded().count }
+        // The zeros laid down ahead of the writer, or none.
+        if preallocateBytes > 0 { #expect(whole.count > dataEnd && whole.count <= dataEnd + preallocateBytes) } else { #expect(whole.count == dataEnd) }
+        #expect(whole[dataEnd...].allSatisfy { $0 == 0 })
         let lastFrame = WriteAheadLog.frameHeaderBytes + records[3].encoded().count
-        let lastStart = whole.count - lastFrame
+        let lastStart = dataEnd - lastFrame
         let full = try Self.replayed(directory)
         #expect(full.records.map { $0.encoded() } == records.map { $0.encoded() })
         #expect(full.summary.problems.isEmpty)
-        for cut in lastStart..<whole.count {
-            try whole.prefix(cut).write(to: URL(fileURLWithPath: segment.path))
-            let torn = try Self.replayed(directory)
-            #expect(torn.records.count == 3, "cut at \(cut)")
-            #expect(torn.summary.lastLSN == 3)
-            #expect(torn.summary.problems.count == (cut == lastStart ? 0 : 1), "cut at \(cut)")
+        for cut in lastStart..<dataEnd {
+            // Cut off there, or zeroed from there (what reached the disk of a preallocated segment).
+            for torn in [whole.prefix(cut), whole.prefix(cut) + Data(count: whole.count - cut)] {
+                try torn.write(to: URL(fileURLWithPath: segment.path))
+                let replay = try Self.replayed(directory)
+                #expect(replay.records.count == 3, "cut at \(cut)")
+                #expect(replay.summary.lastLSN == 3)
+                #expect(replay.summary.problems.count == (cut == lastStart ? 0 : 1), "cut at \(cut)")
+            }
         }
         // A flipped bit inside the second record: its checksum fails, the segment ends there.
         var corrupt = [UInt8](whole)
