@@ -96,7 +96,7 @@ struct WriteAheadLogTests {
     /// segment, or a filesystem too full for the zeros laid down ahead), or followed by those
     /// zeros. Either way only that record is lost, and a cut exactly between records (the
     /// zeros' start, for a preallocated segment) is no problem at all.
-    @Test(arguments: [0, 1 << 20])
+    @Test(arguments: [0, 64 << 10])
     func aTornLastRecordAtEveryOffsetLosesOnlyThatRecord(preallocateBytes: Int) async throws {
         let directory = Self.directory()
         var configuration = WriteAheadLog.Configuration(directory: directory)
