@@ -15,6 +15,22 @@ struct StreamsEngineTests {
         _ = try registry.ingest(roomID: id, peerID: "p", batch: batch, arrival: end, userAgent: nil)
     }
 
+    /// The room ids of a file a directory stream delivered, in order.
+    static func roomIDs(inFile key: String, store: String) throws -> [String] {
+        let array = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(store)/\(key)"))) as? [[String: Any]]
+        return array?.compactMap { $0["room_id"] as? String } ?? []
+    }
+
+    /// A fresh data directory, a directory stream delivering to `<data>/store`, an empty
+    /// registry and the engine over them.
+    func fixture(id: String, intervalMinutes: Int, now: Double) throws -> (store: String, registry: RoomRegistry, engine: StreamsEngine) {
+        let data = NSTemporaryDirectory() + "roomstream-engine-\(UUID().uuidString)"
+        let store = data + "/store"
+        let definition = StreamDefinition(id: id, intervalMinutes: intervalMinutes, destination: .directory(path: store))
+        let registry = RoomRegistry()
+        return (store, registry, try engine(data, [definition], registry, now: now))
+    }
+
     func engine(_ data: String, _ definitions: [StreamDefinition], _ registry: RoomRegistry, now: Double) throws -> StreamsEngine {
         var configuration = StreamsEngine.Configuration(dataDirectory: data, peerTimeoutSeconds: 30, publicURL: "http://x")
         configuration.graceSeconds = 10
@@ -44,10 +60,7 @@ struct StreamsEngineTests {
             "20220905T0005Z_20220905T0010Z", "20220905T0010Z_20220905T0015Z",
         ])
         #expect(files.allSatisfy { $0.state == .uploaded })
-        func rooms(_ key: String) throws -> [String] {
-            let array = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(store)/\(key)"))) as? [[String: Any]]
-            return array?.compactMap { $0["room_id"] as? String } ?? []
-        }
+        func rooms(_ key: String) throws -> [String] { try Self.roomIDs(inFile: key, store: store) }
         #expect(try rooms(files[0].key) == ["a", "b"])
         #expect(try rooms(files[1].key) == ["c"])
         #expect(try rooms(files[2].key) == [])  // empty windows still give a file
@@ -115,12 +128,8 @@ struct StreamsEngineTests {
     /// serialized now; here two callers tick every window at once, and each window's file must
     /// hold its room.
     @Test func overlappingTicksSealEveryRoomExactlyOnce() throws {
-        let data = NSTemporaryDirectory() + "roomstream-engine-\(UUID().uuidString)"
-        let store = data + "/store"
-        let definition = StreamDefinition(id: "m1", intervalMinutes: 1, destination: .directory(path: store))
-        let registry = RoomRegistry()
         let start = Self.ms("2022-09-04T10:00:00.000Z")
-        let engine = try engine(data, [definition], registry, now: start)
+        let (store, registry, engine) = try fixture(id: "m1", intervalMinutes: 1, now: start)
         let windows = 60
         for minute in 0..<windows {
             let windowStart = start + Double(minute) * 60_000
@@ -131,11 +140,7 @@ struct StreamsEngineTests {
         }
         let files = engine.statuses[0].files
         #expect(files.count == windows)
-        var sealed: [String] = []
-        for file in files {
-            let array = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(store)/\(file.key)"))) as? [[String: Any]]
-            sealed += array?.compactMap { $0["room_id"] as? String } ?? []
-        }
+        let sealed = try files.flatMap { try Self.roomIDs(inFile: $0.key, store: store) }
         #expect(sealed == (0..<windows).map { "room-\($0)" })
         #expect(registry.endedRooms.isEmpty)
     }
