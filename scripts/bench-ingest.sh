@@ -9,7 +9,9 @@
 #     default policy (fsync), nginx reading the same bodies and answering 202, and GET /healthz
 #     in the same run: req/s, server CPU-µs and context switches per request, p50 and p99;
 #  3. latency at half of the saturation rate (fsync): the same load paced to about half of the
-#     saturated req/s measured just before (scripts/bench-paced.lua), goal p99 < 5 ms;
+#     saturated req/s measured just before (scripts/bench-paced.lua), three runs on fresh
+#     servers (one run's p99 ranged from 3.2 to 6.7 ms on this 2-core machine for the same
+#     build), goal: the median run's p99 < 5 ms;
 #  4. the same ingest load with 5,000 idle keep-alive connections held open beside it
 #     (scripts/hold-idle-connections.py), against the same load without them, alternating, two
 #     rounds each: goal within 10 % (issue 13);
@@ -78,8 +80,10 @@ measure ingest_log_fsync -s "$LOAD" "http://127.0.0.1:$PORT"
 # connections together offer about half of it.
 half=$(awk -v r="$ingest_log_fsync_rps" 'BEGIN { printf "%d", r / 2 }')
 delay_ms=$(awk -v c="$CONNECTIONS" -v r="$half" 'BEGIN { d = c * 1000 / r - 0.5; printf "%d", (d < 1 ? 1 : d + 0.5) }')
-start_server fsync
-DELAY_MS=$delay_ms measure ingest_half_load -s scripts/bench-paced.lua "http://127.0.0.1:$PORT"
+for run in 1 2 3; do
+  start_server fsync
+  DELAY_MS=$delay_ms measure "ingest_half_load_$run" -s scripts/bench-paced.lua "http://127.0.0.1:$PORT"
+done
 echo "  (aimed at $half req/s: $CONNECTIONS connections, each pausing a random 0-$((2 * delay_ms)) ms before a request)"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 
@@ -144,9 +148,12 @@ awk -v a="$ingest_log_fsync_rps" -v b="$ingest_log_off_rps" -v c="$ingest_log_fs
 awk -v a="$ingest_log_off_cpu" -v b="$nginx_ingest_cpu" 'BEGIN {
   printf "ratio roomstream (log off)/nginx, CPU per ingest request: %.2fx\n", a / b }'
 awk -v c="$ingest_log_off_cpu" 'BEGIN { printf "goal: <= 35 us server CPU per ingest request: %s (%.1f us, log off)\n", (c <= 35 ? "met" : "NOT met"), c }'
-awk -v p="$ingest_half_load_p99" 'BEGIN {
-  v = p + 0; if (p ~ /us$/) v /= 1000; else if (p ~ /ms$/) v += 0; else if (p ~ /s$/) v *= 1000
-  printf "goal: p99 < 5 ms at half of saturation: %s (%s)\n", (v < 5 ? "met" : "NOT met"), p }'
+awk -v p1="$ingest_half_load_1_p99" -v p2="$ingest_half_load_2_p99" -v p3="$ingest_half_load_3_p99" '
+  function ms(p,  v) { v = p + 0; if (p ~ /us$/) v /= 1000; else if (p ~ /ms$/) v += 0; else if (p ~ /s$/) v *= 1000; return v }
+  BEGIN {
+    a = ms(p1); b = ms(p2); c = ms(p3)
+    m = (a > b) ? ((b > c) ? b : ((a > c) ? c : a)) : ((a > c) ? a : ((b > c) ? c : b))
+    printf "goal: p99 < 5 ms at half of saturation (median of 3 runs): %s (%.2fms; runs %s %s %s)\n", (m < 5 ? "met" : "NOT met"), m, p1, p2, p3 }'
 
 if [ "${BENCH_COMPARE:-1}" != 0 ]; then
   echo "== against Hummingbird 2 + JSONDecoder (../shared/bench/compare-ingest.sh; each server alone on CPU 0, wrk on CPU 1; roomstream on its default, the write-ahead log with fsync) =="
