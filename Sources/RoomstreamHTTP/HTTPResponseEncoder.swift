@@ -40,10 +40,17 @@ public enum HTTPResponseEncoder {
         out.append(contentsOf: "\r\n\r\n".utf8)
     }
 
-    /// Response splitting guard: a CR or LF from a handler value becomes a space.
+    /// Response splitting guard: a CR or LF from a handler value becomes a space. Values
+    /// without one (all of them, in practice) are copied whole: appending byte by byte was the
+    /// largest user-space item of a `/healthz` request (2.9 % of its CPU).
     private static func appendSanitized(_ string: String, to out: inout [UInt8]) {
-        for byte in string.utf8 {
-            out.append(byte == ByteClass.cr || byte == ByteClass.lf ? ByteClass.space : byte)
+        var string = string
+        string.withUTF8 { bytes in
+            guard bytes.contains(where: { $0 == ByteClass.cr || $0 == ByteClass.lf }) else {
+                out.append(contentsOf: bytes)
+                return
+            }
+            for byte in bytes { out.append(byte == ByteClass.cr || byte == ByteClass.lf ? ByteClass.space : byte) }
         }
     }
 

@@ -34,6 +34,10 @@ struct HTTPResponseEncoderTests {
     @Test func headerValuesCannotSplitTheResponse() {
         let head = encode(HTTPResponse(status: .ok, headers: [HTTPHeaderField("X-A", "1\r\nSet-Cookie: evil")]))
         #expect(head.contains("X-A: 1  Set-Cookie: evil\r\n"))
+        // In a name and in the reason phrase too, and a lone LF or CR at either end.
+        let names = encode(HTTPResponse(status: HTTPStatus(code: 299, reason: "Fine\nX-B: 2"), headers: [HTTPHeaderField("\rX-C\n", "\nv\r")]))
+        #expect(names.hasPrefix("HTTP/1.1 299 Fine X-B: 2\r\n"))
+        #expect(names.contains("\r\n X-C :  v \r\n"))
     }
 
     @Test(arguments: [
