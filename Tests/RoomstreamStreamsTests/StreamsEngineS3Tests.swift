@@ -56,6 +56,10 @@ struct StreamsEngineS3Tests {
         var down = moto.destination()
         down.prefix = "down=\(UUID().uuidString)/"
         down.endpoint = "http://127.0.0.1:9"  // nothing listens there
+        // Path-style while down: a virtual-hosted `bucket.127.0.0.1` name goes to curl's threaded
+        // resolver, and Debian's libcurl 7.88 once blocked for good there in a sanitizer run (a
+        // blocking read of its resolver socketpair); refused at connect is the outage meant here.
+        down.pathStyle = true
         let definition = StreamDefinition(id: "gz", intervalMinutes: 1, compression: .gzip, destination: .s3(down))
         let offline = try engine(data, definition, registry, now: t0)
         for minute in 0..<4 { try StreamsEngineTests.endRoom(registry, "room-\(minute)", at: t0 + Double(minute) * 60_000 + 30_000) }
@@ -66,6 +70,7 @@ struct StreamsEngineS3Tests {
         // The store is back; the service restarted in between.
         var up = down
         up.endpoint = moto.endpoint
+        up.pathStyle = moto.destination().pathStyle
         let online = try engine(data, StreamDefinition(id: "gz", intervalMinutes: 1, compression: .gzip, destination: .s3(up)), registry, now: t0 + 6 * 60_000)
         online.tick(now: t0 + 6 * 60_000)
         let files = online.statuses[0].files
