@@ -68,7 +68,7 @@ public final class WriteAheadLog: RegistryLog {
 
     public let configuration: Configuration
 
-    private struct State {
+    struct State {
         var nextLSN: UInt64
         var buffer: [UInt8] = []
         /// The last LSN in `buffer`.
@@ -100,7 +100,7 @@ public final class WriteAheadLog: RegistryLog {
     }
 
     /// Only the writer queue touches this (the lock is uncontended; it makes that checkable).
-    private struct Writer {
+    struct Writer {
         var fd: Int32 = -1
         var segments: [(first: UInt64, path: String)] = []
         /// Where the next group is written (the records' end in the current segment).
@@ -114,9 +114,9 @@ public final class WriteAheadLog: RegistryLog {
         var bytesWritten = 0
     }
 
-    private let state: Locked<State>
-    private let writer = Locked(Writer())
-    private let queue = DispatchQueue(label: "roomstream.wal")
+    let state: Locked<State>
+    let writer = Locked(Writer())
+    let queue = DispatchQueue(label: "roomstream.wal")
 
     /// A log not yet open: `replay` what is on disk into the registry, then `open(after:)`.
     public init(configuration: Configuration) {
@@ -209,7 +209,7 @@ public final class WriteAheadLog: RegistryLog {
         return UInt32(truncatingIfNeeded: crc)
     }
 
-    private func flush() {
+    func flush() {
         dispatchPrecondition(condition: .onQueue(queue))
         while true {
             let taken = state.withLock { state -> (chunk: [UInt8], through: UInt64, bytes: Int)? in
@@ -314,7 +314,7 @@ public final class WriteAheadLog: RegistryLog {
 
     /// Closes the current segment (synced unless the policy is `none`) and opens a new one
     /// starting at `first`; the directory entry is synced so the new segment survives a crash.
-    private static func openSegment(first: UInt64, directory: String, writer: inout Writer) throws(StreamError) {
+    static func openSegment(first: UInt64, directory: String, writer: inout Writer) throws(StreamError) {
         let path = "\(directory)/\(segmentName(first))"
         // Not O_APPEND: groups are written at the records' end, over the zeros laid down ahead.
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -344,78 +344,5 @@ public final class WriteAheadLog: RegistryLog {
         writer.dirty = false
         writer.segments.removeAll { $0.first == first }
         writer.segments.append((first, path))
-    }
-
-    // MARK: Checkpoints
-
-    /// Starts a new segment for what is appended from now on (what is buffered is written to
-    /// the old one first). Called before a checkpoint's snapshot, so the checkpoint can delete
-    /// every segment before this one. Synchronous; not on the writer queue.
-    public func roll() {
-        queue.sync {
-            flush()
-            let next = state.withLock { $0.failure == nil ? $0.acknowledged + 1 : nil }
-            guard let next else { return }
-            writer.withLock { writer in
-                guard writer.currentBytes > Self.magic.count else { return }
-                do { try Self.openSegment(first: next, directory: configuration.directory, writer: &writer) } catch {
-                    state.withLock { $0.failure = "\(error)" }
-                }
-            }
-        }
-    }
-
-    /// A checkpoint holding every record up to `position` is durable: segments wholly before
-    /// it are deleted, and a failed log starts again in a new segment (everything it could not
-    /// write is still buffered, or in the checkpoint).
-    public func checkpointed(through position: UInt64) {
-        queue.sync {
-            let failed = state.withLock { $0.failure != nil }
-            if failed {
-                let first = state.withLock { $0.acknowledged + 1 }
-                let reopened: Bool = writer.withLock { writer in
-                    do {
-                        try Self.openSegment(first: first, directory: configuration.directory, writer: &writer)
-                        return true
-                    } catch {
-                        return false
-                    }
-                }
-                if reopened {
-                    state.withLock { state in
-                        state.failure = nil
-                        if !state.buffer.isEmpty, !state.flushing {
-                            state.flushing = true
-                            queue.async { self.flush() }
-                        }
-                    }
-                }
-            }
-            state.withLock { state in
-                let covered = state.groupMarks.prefix { $0.lsn <= position }
-                if let last = covered.last { state.checkpointedBytes = last.bytes }
-                state.groupMarks.removeFirst(covered.count)
-            }
-            writer.withLock { writer in
-                while writer.segments.count > 1, writer.segments[1].first <= position + 1 {
-                    unlink(writer.segments[0].path)
-                    writer.segments.removeFirst()
-                }
-            }
-        }
-    }
-
-    /// Writes and syncs what is buffered (a graceful stop, after the last request).
-    public func finish() {
-        queue.sync {
-            flush()
-            writer.withLock { writer in
-                if writer.fd >= 0 {
-                    _ = fdatasync(writer.fd)
-                    Glibc.close(writer.fd)
-                    writer.fd = -1
-                }
-            }
-        }
     }
 }
