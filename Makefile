@@ -3,10 +3,15 @@ SWIFT        ?= swift
 CONFIG       ?= Config/roomstream.json
 FUZZ_SECONDS ?= 60
 SHARED       ?= ../shared
+# A test run still going after this long is hung (a normal one takes 1-2 min, 4-6 under a
+# sanitizer): scripts/bounded.sh prints every thread's stack and fails it, instead of holding
+# CI to its limit with nothing to show.
+TEST_BOUND_SECONDS     ?= 900
+SANITIZE_BOUND_SECONDS ?= 1500
 # Debian packages the build and the service need (later: libcurl4-openssl-dev, zlib1g-dev, ...).
 RUN_PACKAGES  = ca-certificates pkg-config zlib1g-dev libsimdjson-dev libcurl4-openssl-dev libssl-dev libmaxminddb-dev
 # What the tests need on top of that.
-TEST_PACKAGES = $(RUN_PACKAGES) curl python3 python3-pip gzip haproxy
+TEST_PACKAGES = $(RUN_PACKAGES) curl python3 python3-pip gzip haproxy gdb
 BENCH_PACKAGES = $(RUN_PACKAGES) wrk nginx
 # The browser tests: headless Chromium, its WebDriver, and a TURN server.
 BROWSER_PACKAGES = $(TEST_PACKAGES) chromium chromium-driver coturn
@@ -29,7 +34,7 @@ build: deps-run
 test: deps-test
 	$(SWIFT) build --build-tests
 	rm -rf .build/test-tmp && mkdir -p .build/test-tmp
-	TMPDIR=$(CURDIR)/.build/test-tmp scripts/with-s3-test-server.sh $(SWIFT) test --skip-build
+	TMPDIR=$(CURDIR)/.build/test-tmp scripts/with-s3-test-server.sh scripts/bounded.sh $(TEST_BOUND_SECONDS) $(SWIFT) test --skip-build
 	python3 scripts/validate-records.py --tree .build/test-tmp
 	scripts/schemathesis.sh .build/debug/roomstream
 
@@ -51,11 +56,11 @@ sanitize: sanitize-thread sanitize-address
 
 sanitize-thread: deps-test
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	TSAN_OPTIONS=halt_on_error=1 scripts/with-s3-test-server.sh $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS=halt_on_error=1 scripts/with-s3-test-server.sh scripts/bounded.sh $(SANITIZE_BOUND_SECONDS) $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 
 sanitize-address: deps-test
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
-	ASAN_OPTIONS=detect_leaks=0 scripts/with-s3-test-server.sh $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0 scripts/with-s3-test-server.sh scripts/bounded.sh $(SANITIZE_BOUND_SECONDS) $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
 
 ## make bench: wrk against roomstream and nginx serving the same response; decode+apply against
 ## JSONDecoder; ingest over HTTP; memory per peer. Each figure with its baseline from the same run.

@@ -62,6 +62,11 @@ final class EventLoop: @unchecked Sendable {
             let code = errno
             if wakeFD >= 0 { close(wakeFD) }
             close(epollFD)
+            // Forgotten and stopped: a later stop() must not write to (or anyone close) a
+            // descriptor number the process may have reused since.
+            wakeFD = -1
+            epollFD = -1
+            tasks.withLock { $0.stopped = true }
             throw SocketError(operation: "eventfd", errno: code)
         }
         sweepInterval = interval

@@ -38,20 +38,20 @@ public final class RawClient {
             var local = sockaddr_in()
             local.sin_family = sa_family_t(AF_INET)
             guard inet_pton(AF_INET, source, &local.sin_addr) == 1 else {
-                close(fd)
+                closeAndForget()
                 throw ClientError(operation: "inet_pton", errno: 0)
             }
             // SAFETY: sockaddr_in is a valid sockaddr of the size passed.
             let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
             guard bound == 0 else {
                 let error = errno
-                close(fd)
+                closeAndForget()
                 throw ClientError(operation: "bind", errno: error)
             }
         }
         guard connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
             let error = errno
-            close(fd)
+            closeAndForget()
             throw ClientError(operation: "connect", errno: error)
         }
         let (seconds, attoseconds) = receiveTimeout.components
@@ -59,7 +59,17 @@ public final class RawClient {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit { closeAndForget() }
+
+    /// Closes the socket once: a throwing init still runs the deinit (every stored property is
+    /// set), and a second close(2) of the number closes whatever the process opened under it
+    /// since. That was the test suite's "no answer", refused connects and a hung libcurl read
+    /// (its resolver's socketpair closed under it): strace showed close(n) = EBADF from here.
+    private func closeAndForget() {
+        guard fd >= 0 else { return }
+        close(fd)
+        fd = -1
+    }
 
     /// Closes with an RST (SO_LINGER 0), as a crashed or killed peer's kernel would.
     public func reset() {
