@@ -34,7 +34,9 @@ template <typename T> rs_json_ref store(const T &value) {
 
 } // namespace
 
-extern "C" int rs_json_parse(const uint8_t *bytes, size_t length, size_t max_depth, rs_json_ref *root, const char **error_message) {
+static_assert(RS_JSON_PADDING == simdjson::SIMDJSON_PADDING, "csimdjson.h's RS_JSON_PADDING must be simdjson's padding");
+
+extern "C" int rs_json_parse(const uint8_t *bytes, size_t length, size_t readable_slack, size_t max_depth, rs_json_ref *root, const char **error_message) {
     if (max_depth > 0 && thread_parser.max_depth() != max_depth) {
         auto error = thread_parser.allocate(thread_parser.capacity() > 0 ? thread_parser.capacity() : simdjson::SIMDJSON_PADDING, max_depth);
         if (error) {
@@ -42,7 +44,10 @@ extern "C" int rs_json_parse(const uint8_t *bytes, size_t length, size_t max_dep
             return int(error);
         }
     }
-    auto result = thread_parser.parse(reinterpret_cast<const char *>(bytes), length, true);
+    // As simdjson does for a std::string with spare capacity: parse in place when the padding
+    // is there (no copy of the body), else copy into its padded buffer (realloc_if_needed).
+    bool copy = readable_slack < simdjson::SIMDJSON_PADDING;
+    auto result = thread_parser.parse(reinterpret_cast<const char *>(bytes), length, copy);
     if (result.error()) {
         *error_message = simdjson::error_message(result.error());
         return int(result.error());

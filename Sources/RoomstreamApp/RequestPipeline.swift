@@ -45,16 +45,36 @@ struct RequestPipeline: Sendable {
 /// Request ids: `<16 hex digits random per process>-<counter in hex>`, unique across
 /// restarts without coordination and cheap to make (no randomness per request).
 final class RequestIDs: Sendable {
-    private let prefix: String
+    private let prefix: UInt64
     private let counter = Atomic<UInt64>(0)
 
     init() {
-        prefix = String(UInt64.random(in: 0...UInt64.max) | 1 << 63, radix: 16)
+        prefix = UInt64.random(in: 0...UInt64.max) | 1 << 63
     }
 
     func next() -> String {
-        let n = counter.wrappingAdd(1, ordering: .relaxed).newValue
-        return prefix + "-" + String(n, radix: 16)
+        Self.format(prefix: prefix, counter: counter.wrappingAdd(1, ordering: .relaxed).newValue)
+    }
+
+    /// `<prefix in 16 hex digits>-<counter in hex>`, lowercase, in one string. (`String(_:radix:)`
+    /// is generic and was a visible share of every request's CPU.)
+    static func format(prefix: UInt64, counter: UInt64) -> String {
+        let counterDigits = counter == 0 ? 1 : (64 - counter.leadingZeroBitCount + 3) / 4
+        let prefixDigits = prefix == 0 ? 1 : (64 - prefix.leadingZeroBitCount + 3) / 4
+        return String(unsafeUninitializedCapacity: prefixDigits + 1 + counterDigits) { buffer in
+            func put(_ value: UInt64, digits: Int, at start: Int) {
+                var value = value
+                for index in stride(from: start + digits - 1, through: start, by: -1) {
+                    let digit = UInt8(truncatingIfNeeded: value & 0xF)
+                    buffer[index] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") - 10 + digit
+                    value >>= 4
+                }
+            }
+            put(prefix, digits: prefixDigits, at: 0)
+            buffer[prefixDigits] = UInt8(ascii: "-")
+            put(counter, digits: counterDigits, at: prefixDigits + 1)
+            return prefixDigits + 1 + counterDigits
+        }
     }
 
     /// A client's or proxy's `X-Request-Id` when it is 1–128 characters of letters, digits and

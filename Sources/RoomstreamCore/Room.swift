@@ -35,6 +35,8 @@ public struct Room: Sendable, Codable {
     public var peerCount: Int { orderedPeers.count }
 
     public func peer(_ id: String) -> Peer? { position(of: id).map { orderedPeers[$0] } }
+    /// Whether the room has the peer, without copying it out (a copy retains all its storage).
+    func hasPeer(_ id: String) -> Bool { position(of: id) != nil }
 
     private func position(of id: String) -> Int? {
         if let positions { return positions[id] }

@@ -33,8 +33,8 @@ extension RoomRegistry {
                 throw .keysOverBudget(keys: usage.count, bytes: usage.bytes, maxKeys: Peer.maxKeys, maxBytes: configuration.maxKeyBytesPerPeer)
             }
         }
-        let existing = shard.live[roomID]?.peer(peerID)
-        if existing == nil {
+        let existed = shard.live[roomID]?.hasPeer(peerID) ?? false
+        if !existed {
             let full = (shard.live[roomID]?.peerCount ?? 0) >= configuration.maxPeersPerRoom
             let overState = enforceBounds && totalLiveStateBytes.load(ordering: .relaxed) >= configuration.maxLiveStateBytes
             let overPeers = enforceBounds && totalLivePeers.load(ordering: .relaxed) >= configuration.maxLivePeers
@@ -45,11 +45,18 @@ extension RoomRegistry {
             }
         }
         let peersBefore = shard.live[roomID]?.peerCount ?? 0
-        let bytesBefore = (shard.live[roomID]?.ownHeapBytes ?? 0) + (existing?.heapBytes ?? 0)
-        let result = shard.live[roomID]?.withPeer(peerID, create: true) { $0.apply(batch, arrival: arrival, defaultUserAgent: userAgent) } ?? nil
+        // Only this peer and the room's own storage change: O(one peer), not O(room). The peer
+        // is measured in place, before and after, never copied out.
+        var peerBytesBefore = 0, peerBytesAfter = 0
+        let ownBytesBefore = shard.live[roomID]?.ownHeapBytes ?? 0
+        let result = shard.live[roomID]?.withPeer(peerID, create: true) { peer in
+            if existed { peerBytesBefore = peer.heapBytes }
+            defer { peerBytesAfter = peer.heapBytes }
+            return peer.apply(batch, arrival: arrival, defaultUserAgent: userAgent)
+        } ?? nil
         shard.livePeers += (shard.live[roomID]?.peerCount ?? 0) - peersBefore
-        // Only this peer and the room's own storage changed: O(one peer), not O(room).
-        let bytesAfter = (shard.live[roomID]?.ownHeapBytes ?? 0) + (shard.live[roomID]?.peer(peerID)?.heapBytes ?? 0)
+        let bytesBefore = ownBytesBefore + peerBytesBefore
+        let bytesAfter = (shard.live[roomID]?.ownHeapBytes ?? 0) + peerBytesAfter
         shard.live[roomID]?.accountedBytes += bytesAfter - bytesBefore
         shard.liveRoomBytes += bytesAfter - bytesBefore
         outcome.accepted = result?.accepted ?? 0

@@ -121,7 +121,13 @@ public struct HTTPRequest: Sendable {
     public var target: String
     public var version: HTTPVersion
     public var headers: HTTPFields
-    public var body: ArraySlice<UInt8>
+    public var body: ArraySlice<UInt8> {
+        didSet { bodyReadableSlackBytes = 0 }  // new storage: its slack is not known
+    }
+    /// Bytes allocated and readable past the body's end in the storage the slice views (the
+    /// receive buffer's next request or spare capacity; values unspecified). A parser that
+    /// reads ahead, like simdjson (64 bytes), can then work on the body in place. 0: unknown.
+    public internal(set) var bodyReadableSlackBytes = 0
     public var trailers: HTTPFields
     /// Whether the connection may carry another request after this one (RFC 9112 §9.3).
     public var keepAlive: Bool
@@ -176,6 +182,25 @@ public enum ASCII {
             index += 1
         }
         return true
+    }
+
+    /// Appends the decimal digits of `value` (after a `-` when negative). `String(value)` goes
+    /// through the generic `_description(radix:)`, which the ingest profile showed on every
+    /// response (status, Content-Length, the 202's counts).
+    public static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits = 1
+        var probe = magnitude
+        while probe >= 10 { probe /= 10; digits += 1 }
+        let start = out.count
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
+        var index = start + digits - 1
+        while magnitude > 0 {
+            out[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
+            magnitude /= 10
+            index -= 1
+        }
     }
 
     /// The bytes without leading and trailing spaces and tabs (OWS, RFC 9110 §5.6.3).

@@ -88,12 +88,24 @@ public struct HTTPRequestParser: Sendable {
 
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         compact()
+        reserveSlack(forAppending: bytes.count)
         buffer.append(contentsOf: bytes)
     }
 
     public mutating func append<Bytes: Sequence<UInt8>>(contentsOf bytes: Bytes) {
         compact()
+        reserveSlack(forAppending: bytes.underestimatedCount)
         buffer.append(contentsOf: bytes)
+    }
+
+    /// Bytes of spare capacity kept past the buffered ones, so a body that ends the buffer can
+    /// still be read ahead by simdjson (its SIMDJSON_PADDING) in place: `bodyReadableSlackBytes`.
+    static let readAheadSlackBytes = 64
+
+    /// Grows geometrically, as append would, but to leave the slack.
+    private mutating func reserveSlack(forAppending count: Int) {
+        let needed = buffer.count + count + Self.readAheadSlackBytes
+        if buffer.capacity < needed { buffer.reserveCapacity(Swift.max(needed, buffer.capacity * 2)) }
     }
 
     /// Drops the bytes of requests already handed out. Indices are shifted, the relative
@@ -158,7 +170,7 @@ public struct HTTPRequestParser: Sendable {
                 if shouldReportContinue() { return .continueExpected }
                 guard buffer.count - messageStart >= end else { return .needMoreData }
                 cursor = messageStart + end
-                return complete(body: buffer[(messageStart + head.bodyStart)..<cursor])
+                return complete(body: buffer[(messageStart + head.bodyStart)..<cursor], readableSlack: buffer.capacity - cursor)
 
             case .chunkSizeLine:
                 if shouldReportContinue() { return .continueExpected }
@@ -217,7 +229,7 @@ public struct HTTPRequestParser: Sendable {
                 case .failure(let error): return fail(error)
                 case .line(let line):
                     if line.isEmpty {
-                        return complete(body: head.chunkedBody[...])
+                        return complete(body: head.chunkedBody[...], readableSlack: head.chunkedBody.capacity - head.chunkedBody.count)
                     }
                     head.trailerBytes += line.count + 2
                     guard head.trailers.count < limits.maxHeaderFields else {
@@ -280,17 +292,19 @@ public struct HTTPRequestParser: Sendable {
     }
 
     /// Hands out the finished request and resets for the next one.
-    private mutating func complete(body: ArraySlice<UInt8>) -> HTTPParseResult {
+    /// `readableSlack`: bytes allocated past the body's end in the storage `body` views.
+    private mutating func complete(body: ArraySlice<UInt8>, readableSlack: Int) -> HTTPParseResult {
         let storage = buffer[messageStart..<cursor]
         let base = storage.startIndex
         let target = String(decoding: buffer[(base + head.target.lowerBound)..<(base + head.target.upperBound)], as: UTF8.self)
         // RFC 9112 §9.3: HTTP/1.1 is persistent unless "close"; HTTP/1.0 only with "keep-alive".
         let keepAlive = head.version == .http1_0
             ? (head.connectionKeepAlive && !head.connectionClose) : !head.connectionClose
-        let request = HTTPRequest(
+        var request = HTTPRequest(
             method: head.method, target: target, version: head.version,
             headers: HTTPFields(storage: storage, entries: head.fields), body: body,
             trailers: HTTPFields(storage: storage, entries: head.trailers), keepAlive: keepAlive)
+        request.bodyReadableSlackBytes = readableSlack
         messageStart = cursor
         scanIndex = cursor
         head = Head()

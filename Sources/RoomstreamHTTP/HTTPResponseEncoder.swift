@@ -54,10 +54,7 @@ public enum HTTPResponseEncoder {
         }
     }
 
-    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        // Decimal strings of an Int fit Swift's 15-byte small-string form: no allocation.
-        out.append(contentsOf: String(value).utf8)
-    }
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) { ASCII.appendDecimal(value, to: &out) }
 }
 
 /// IMF-fixdate (RFC 9110 §5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`, computed without

@@ -22,8 +22,9 @@ public struct IngestLimits: Sendable, Equatable {
 /// objects are never rejected: unknown types and fields are skipped, and a stats field of an
 /// unexpected type is treated as missing.
 public enum IngestDecoder {
-    public static func decode(_ body: UnsafeRawBufferPointer, limits: IngestLimits = IngestLimits()) throws(IngestError) -> IngestBatch {
-        try JSONValue.parse(body, maxDepth: limits.maxNesting) { root throws(IngestError) in
+    /// `readableSlackBytes`: bytes allocated and readable past `body` (see `JSONValue.parse`).
+    public static func decode(_ body: UnsafeRawBufferPointer, readableSlackBytes: Int = 0, limits: IngestLimits = IngestLimits()) throws(IngestError) -> IngestBatch {
+        try JSONValue.parse(body, readableSlackBytes: readableSlackBytes, maxDepth: limits.maxNesting) { root throws(IngestError) in
             guard root.isObject else { throw .invalidField(field: "body", problem: "must be a JSON object") }
             var batch = IngestBatch()
             try root.forEachField { key, value throws(IngestError) in
@@ -50,7 +51,10 @@ public enum IngestDecoder {
 
     public static func decode(_ body: [UInt8], limits: IngestLimits = IngestLimits()) throws(IngestError) -> IngestBatch {
         do {
-            return try body.withUnsafeBytes { bytes in try decode(bytes, limits: limits) }
+            // An array's spare capacity is allocated: a gzip body inflated with room to spare
+            // is parsed in place.
+            let slack = body.capacity - body.count
+            return try body.withUnsafeBytes { bytes in try decode(bytes, readableSlackBytes: slack, limits: limits) }
         } catch let error as IngestError {
             throw error
         } catch {

@@ -5,12 +5,19 @@ import CSimdjson
 struct JSONValue {
     let ref: rs_json_ref
 
+    /// Bytes simdjson may read past its input (SIMDJSON_PADDING).
+    static let paddingBytes = Int(RS_JSON_PADDING)
+
     /// Parses `bytes`. The closure gets the root value; nothing may escape it.
-    static func parse<Result>(_ bytes: UnsafeRawBufferPointer, maxDepth: Int, _ body: (JSONValue) throws(IngestError) -> Result) throws(IngestError) -> Result {
+    /// `readableSlackBytes`: how many bytes past `bytes` are allocated and readable (0 when
+    /// unknown); with RS_JSON_PADDING of them simdjson parses in place instead of copying.
+    static func parse<Result>(_ bytes: UnsafeRawBufferPointer, readableSlackBytes: Int = 0, maxDepth: Int,
+                              _ body: (JSONValue) throws(IngestError) -> Result) throws(IngestError) -> Result {
         var root = rs_json_ref()
         var message: UnsafePointer<CChar>?
-        // SAFETY: simdjson copies the bytes into its own padded buffer during the call.
-        let status = rs_json_parse(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, maxDepth, &root, &message)
+        // SAFETY: simdjson reads `bytes` (and the slack past them only when the caller vouches
+        // for RS_JSON_PADDING bytes of it) during the call, and keeps no pointer to them after.
+        let status = rs_json_parse(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, max(0, readableSlackBytes), maxDepth, &root, &message)
         guard status == 0 else {
             throw .malformedJSON(message.map { String(cString: $0) } ?? "error \(status)")
         }

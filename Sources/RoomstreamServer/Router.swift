@@ -155,32 +155,30 @@ public struct Router: Sendable {
             segments.append(decoded)
         }
 
-        var allowed: [HTTPMethod] = []
-        var match: (Route, [(name: String, value: String)])?
-        for route in routes {
+        // The first route with this path and method serves it; the other routes of the path are
+        // read only when none does (404, 405 and OPTIONS need them), not on every request.
+        for route in routes where route.method == request.method || (request.method == .head && route.method == .get) {
             guard let parameters = Self.match(route.segments, segments) else { continue }
-            if !allowed.contains(route.method) { allowed.append(route.method) }
-            if match == nil && (route.method == request.method || (request.method == .head && route.method == .get)) {
-                match = (route, parameters)
-            }
+            matched = route.pattern
+            let routed = RoutedRequest(
+                http: request, segments: segments, pathParameters: parameters,
+                query: try QueryParameters.parse(rawQuery))
+            return try route.handler(routed)
+        }
+        var allowed: [HTTPMethod] = []
+        for route in routes where !allowed.contains(route.method) && Self.match(route.segments, segments) != nil {
+            allowed.append(route.method)
         }
         guard !allowed.isEmpty else {
             throw APIError.notFound("no route for \(request.method.rawValue) \(rawPath)")
         }
         if allowed.contains(.get) && !allowed.contains(.head) { allowed.append(.head) }
         if !allowed.contains(.options) { allowed.append(.options) }
-        guard let (route, parameters) = match else {
-            matched = routes.first { Self.match($0.segments, segments) != nil }?.pattern
-            if request.method == .options {
-                return HTTPResponse(status: .noContent, headers: [HTTPHeaderField("Allow", allowed.map(\.rawValue).joined(separator: ", "))])
-            }
-            throw APIError.methodNotAllowed(request.method, allow: allowed)
+        matched = routes.first { Self.match($0.segments, segments) != nil }?.pattern
+        if request.method == .options {
+            return HTTPResponse(status: .noContent, headers: [HTTPHeaderField("Allow", allowed.map(\.rawValue).joined(separator: ", "))])
         }
-        matched = route.pattern
-        let routed = RoutedRequest(
-            http: request, segments: segments, pathParameters: parameters,
-            query: try QueryParameters.parse(rawQuery))
-        return try route.handler(routed)
+        throw APIError.methodNotAllowed(request.method, allow: allowed)
     }
 
     /// Splits a request-target into path and query; absolute-form keeps only its path (RFC 9112 §3.2.2).

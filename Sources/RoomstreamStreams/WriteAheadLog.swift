@@ -248,7 +248,7 @@ public final class WriteAheadLog: RegistryLog {
     private func writeAndSync(_ chunk: [UInt8], through: UInt64, _ writer: inout Writer) -> String? {
         guard writer.fd >= 0 else { return "no open log segment" }
         if writer.currentBytes + chunk.count > writer.preparedBytes { prepare(&writer, for: chunk.count) }
-        if let error = DurableFile.writeAll(writer.fd, chunk, at: writer.currentBytes).map({ String(cString: strerror($0)) }) {
+        if let error = Self.writeAll(writer.fd, chunk, at: writer.currentBytes) {
             return "write log segment: \(error)"
         }
         writer.currentBytes += chunk.count
@@ -289,8 +289,10 @@ public final class WriteAheadLog: RegistryLog {
         if DurableFile.writeAll(writer.fd, zeros, at: writer.preparedBytes) == nil { writer.preparedBytes = end }
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> String? {
-        DurableFile.writeAll(fd, bytes).map { String(cString: strerror($0)) }
+    /// Writes every byte, at `offset` (pwrite) or at the file position; the error's text, or nil.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int? = nil) -> String? {
+        let code = if let offset { DurableFile.writeAll(fd, bytes, at: offset) } else { DurableFile.writeAll(fd, bytes) }
+        return code.map { String(cString: strerror($0)) }
     }
 
     private func periodicSync() {

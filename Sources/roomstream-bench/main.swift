@@ -99,7 +99,7 @@ let parseOnly = time(iterations) { index in
     var root = rs_json_ref()
     var message: UnsafePointer<CChar>?
     // SAFETY: simdjson copies the bytes during the call.
-    _ = bodies[index % bodies.count].withUnsafeBytes { rs_json_parse($0.baseAddress?.assumingMemoryBound(to: UInt8.self), $0.count, 64, &root, &message) }
+    _ = bodies[index % bodies.count].withUnsafeBytes { rs_json_parse($0.baseAddress?.assumingMemoryBound(to: UInt8.self), $0.count, 0, 64, &root, &message) }
 }
 let decodeOnly = try time(iterations) { index in _ = try IngestDecoder.decode(bodies[index % bodies.count]) }
 let decoder = JSONDecoder()

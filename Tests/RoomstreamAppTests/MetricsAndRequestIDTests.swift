@@ -102,6 +102,14 @@ struct MetricsAndRequestIDTests {
         #expect((RequestIDs.accepted(Array(id.utf8)[...]) != nil) == accepted)
     }
 
+    static let top: UInt64 = 1 << 63
+    @Test(arguments: [
+        (top, 0), (UInt64.max, 1), (0xabcd_ef01_2345_6789, 15), (top | 5, 16), (top, UInt64.max), (top, 0x1000),
+    ] as [(UInt64, UInt64)])
+    func requestIDsAreThePrefixAndCounterInHex(prefix: UInt64, counter: UInt64) {
+        #expect(RequestIDs.format(prefix: prefix, counter: counter) == String(prefix, radix: 16) + "-" + String(counter, radix: 16))
+    }
+
     @Test func streamStatusReportsSealAndDeliveryLagsApart() async throws {
         let t0 = 1_700_000_000_000.0
         let clock = ManualWallClock(t0)

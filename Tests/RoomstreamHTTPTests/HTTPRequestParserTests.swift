@@ -211,3 +211,48 @@ struct HTTPRequestParserTests {
         #expect(first == second)
     }
 }
+
+/// A Content-Length body leaves simdjson's padding allocated past it in the receive buffer
+/// (`bodyReadableSlackBytes`), however the bytes arrived: the ingest decoder parses it in place.
+struct BodySlackTests {
+    @Test(arguments: [1, 7, 64, 11_534])
+    func aContentLengthBodyKeepsTheReadAheadSlackAtEverySplit(bodyBytes: Int) {
+        let body = String(repeating: "x", count: bodyBytes)
+        let raw = Array("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: \(bodyBytes)\r\n\r\n\(body)".utf8)
+        // Every split point for the small bodies; for the large one a few (each split re-parses).
+        let splits = bodyBytes > 1_000 ? [1, 2, raw.count / 2, raw.count - 1, raw.count] : Array(1...raw.count)
+        for split in splits {
+            var parser = HTTPRequestParser()
+            parser.append(contentsOf: raw[0..<split])
+            var result = parser.next()
+            if case .needMoreData = result {
+                parser.append(contentsOf: raw[split...])
+                result = parser.next()
+            }
+            guard case .request(let request) = result else {
+                Issue.record("split \(split): \(result)")
+                continue
+            }
+            #expect(request.body.count == bodyBytes)
+            #expect(request.bodyReadableSlackBytes >= HTTPRequestParser.readAheadSlackBytes, "split \(split)")
+        }
+        // Byte by byte.
+        var parser = HTTPRequestParser()
+        var last: HTTPParseResult = .needMoreData
+        for byte in raw {
+            parser.append(contentsOf: [byte])
+            last = parser.next()
+        }
+        guard case .request(let request) = last else { Issue.record("byte by byte: \(last)"); return }
+        #expect(request.bodyReadableSlackBytes >= HTTPRequestParser.readAheadSlackBytes)
+    }
+
+    @Test func replacingTheBodyForgetsTheSlack() {
+        var parser = HTTPRequestParser()
+        parser.append(contentsOf: Array("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok".utf8))
+        guard case .request(var request) = parser.next() else { Issue.record("no request"); return }
+        #expect(request.bodyReadableSlackBytes > 0)
+        request.body = [1, 2, 3]
+        #expect(request.bodyReadableSlackBytes == 0)
+    }
+}

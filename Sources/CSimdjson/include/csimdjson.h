@@ -27,9 +27,15 @@ typedef enum {
     RS_JSON_NULL = 8,
 } rs_json_type_t;
 
-/// Parses `length` bytes (copied into simdjson's padded buffer). Returns 0 and sets `root`, or
-/// simdjson's error code and sets `error_message` to a static description.
-int rs_json_parse(const uint8_t *bytes, size_t length, size_t max_depth, rs_json_ref *root, const char **error_message);
+/// simdjson reads up to this many bytes past the input's end (SIMDJSON_PADDING; checked in
+/// csimdjson.cpp). Their values do not matter; they must be allocated.
+#define RS_JSON_PADDING 64
+
+/// Parses `length` bytes. When at least RS_JSON_PADDING bytes past them are allocated and
+/// readable (`readable_slack`), simdjson parses them in place; otherwise it first copies them
+/// into its own padded buffer. Returns 0 and sets `root`, or simdjson's error code and sets
+/// `error_message` to a static description.
+int rs_json_parse(const uint8_t *bytes, size_t length, size_t readable_slack, size_t max_depth, rs_json_ref *root, const char **error_message);
 
 rs_json_type_t rs_json_type(rs_json_ref value);
 /// Any JSON number as a double.
