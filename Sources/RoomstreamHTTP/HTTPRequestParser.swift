@@ -57,7 +57,12 @@ public struct HTTPRequestParser: Sendable {
         var continueReported = false
     }
 
+    /// The receive buffer: `buffer[0..<end]` holds received bytes; the rest is allocated and
+    /// zero-filled room, so bytes can be read straight into it (`receive`) and a body that ends
+    /// the received bytes still has simdjson's padding allocated past it.
     var buffer: [UInt8] = []
+    /// Bytes received into `buffer`.
+    var end = 0
     /// Absolute index of the first byte of the message being parsed.
     var messageStart = 0
     /// Absolute index of the first byte not yet consumed by a complete line or body.
@@ -72,7 +77,7 @@ public struct HTTPRequestParser: Sendable {
     }
 
     /// Bytes received and not yet handed out as part of a request.
-    public var bufferedByteCount: Int { buffer.count - messageStart }
+    public var bufferedByteCount: Int { end - messageStart }
 
     /// True once a head is complete and its body is still arriving: the server's body
     /// timeout applies instead of the header timeout.
@@ -84,35 +89,65 @@ public struct HTTPRequestParser: Sendable {
     }
 
     /// True when any byte of a next request has arrived.
-    public var hasPartialRequest: Bool { buffer.count > messageStart }
+    public var hasPartialRequest: Bool { end > messageStart }
 
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         compact()
-        reserveSlack(forAppending: bytes.count)
-        buffer.append(contentsOf: bytes)
+        makeRoom(for: bytes.count)
+        // SAFETY: makeRoom left at least bytes.count bytes of the buffer past `end`.
+        buffer.withUnsafeMutableBytes { room in
+            UnsafeMutableRawBufferPointer(rebasing: room[end..<(end + bytes.count)]).copyMemory(from: bytes)
+        }
+        end += bytes.count
     }
 
     public mutating func append<Bytes: Sequence<UInt8>>(contentsOf bytes: Bytes) {
-        compact()
-        reserveSlack(forAppending: bytes.underestimatedCount)
-        buffer.append(contentsOf: bytes)
+        let array = Array(bytes)
+        array.withUnsafeBytes { append($0) }
     }
 
-    /// Bytes of spare capacity kept past the buffered ones, so a body that ends the buffer can
-    /// still be read ahead by simdjson (its SIMDJSON_PADDING) in place: `bodyReadableSlackBytes`.
+    /// Lets `read` write received bytes straight into the buffer's free room (no copy from a
+    /// read buffer), up to `maximum` bytes, and returns what it returned. Returns nil without
+    /// calling it when fewer than `minimum` bytes are free: the caller reads elsewhere and
+    /// appends, which grows the buffer as needed. So the buffer grows only by what arrived,
+    /// and an idle connection's buffer stays the size its largest request made it.
+    public mutating func receive(minimum: Int, maximum: Int, _ read: (UnsafeMutableRawBufferPointer) -> Int) -> Int? {
+        compact()
+        let free = Swift.min(maximum, buffer.count - Self.readAheadSlackBytes - end)
+        guard free >= Swift.max(1, minimum) else { return nil }
+        // SAFETY: `read` gets the free room past `end`, short of the slack, and reports how
+        // much of it it filled (or an error below 1); only that much is counted as received.
+        let count = buffer.withUnsafeMutableBytes { room in read(UnsafeMutableRawBufferPointer(rebasing: room[end..<(end + free)])) }
+        if count > 0 { end += Swift.min(count, free) }
+        return count
+    }
+
+    /// Bytes of allocated room always kept past the received ones, so a body that ends the
+    /// buffer can be read ahead by simdjson (its SIMDJSON_PADDING) in place:
+    /// `HTTPRequest.bodyReadableSlackBytes`.
     static let readAheadSlackBytes = 64
 
-    /// Grows geometrically, as append would, but to leave the slack.
-    private mutating func reserveSlack(forAppending count: Int) {
-        let needed = buffer.count + count + Self.readAheadSlackBytes
-        if buffer.capacity < needed { buffer.reserveCapacity(Swift.max(needed, buffer.capacity * 2)) }
+    /// Grows the buffer geometrically (zero-filled) to hold `count` more bytes and the slack.
+    private mutating func makeRoom(for count: Int) {
+        let needed = end + count + Self.readAheadSlackBytes
+        guard buffer.count < needed else { return }
+        let grown = Swift.max(needed, buffer.count * 2)
+        buffer.append(contentsOf: repeatElement(0, count: grown - buffer.count))
     }
 
     /// Drops the bytes of requests already handed out. Indices are shifted, the relative
     /// ranges of the message in progress are untouched.
     private mutating func compact() {
         guard messageStart > 0 else { return }
-        buffer.removeSubrange(0..<messageStart)
+        let kept = end - messageStart
+        if kept > 0 {
+            // SAFETY: both ranges lie in buffer[0..<end]; copyMemory(from:) allows the source
+            // and destination to overlap (memmove).
+            buffer.withUnsafeMutableBytes { all in
+                UnsafeMutableRawBufferPointer(rebasing: all[0..<kept]).copyMemory(from: UnsafeRawBufferPointer(rebasing: all[messageStart..<end]))
+            }
+        }
+        end = kept
         cursor -= messageStart
         scanIndex -= messageStart
         messageStart = 0
@@ -168,9 +203,9 @@ public struct HTTPRequestParser: Sendable {
 
             case .fixedBody(let end):
                 if shouldReportContinue() { return .continueExpected }
-                guard buffer.count - messageStart >= end else { return .needMoreData }
+                guard self.end - messageStart >= end else { return .needMoreData }
                 cursor = messageStart + end
-                return complete(body: buffer[(messageStart + head.bodyStart)..<cursor], readableSlack: buffer.capacity - cursor)
+                return complete(body: buffer[(messageStart + head.bodyStart)..<cursor], readableSlack: buffer.count - cursor)
 
             case .chunkSizeLine:
                 if shouldReportContinue() { return .continueExpected }
@@ -195,7 +230,7 @@ public struct HTTPRequestParser: Sendable {
                 }
 
             case .chunkData(let remaining):
-                let available = buffer.count - cursor
+                let available = end - cursor
                 let take = min(available, remaining)
                 head.chunkedBody.append(contentsOf: buffer[cursor..<(cursor + take)])
                 cursor += take
@@ -208,8 +243,8 @@ public struct HTTPRequestParser: Sendable {
 
             case .chunkDataEnd:
                 // RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
-                guard buffer.count - cursor >= 2 else {
-                    if buffer.count > cursor && buffer[cursor] != ByteClass.cr { return fail(.invalidChunkTerminator) }
+                guard end - cursor >= 2 else {
+                    if end > cursor && buffer[cursor] != ByteClass.cr { return fail(.invalidChunkTerminator) }
                     return .needMoreData
                 }
                 guard buffer[cursor] == ByteClass.cr && buffer[cursor + 1] == ByteClass.lf else {
@@ -259,7 +294,7 @@ public struct HTTPRequestParser: Sendable {
         guard head.expectContinue, !head.continueReported else { return false }
         head.continueReported = true
         // Only when the client is still waiting: no body byte has arrived yet.
-        return buffer.count == messageStart + head.bodyStart
+        return end == messageStart + head.bodyStart
     }
 
     enum LineResult {
@@ -272,7 +307,7 @@ public struct HTTPRequestParser: Sendable {
     /// RFC 9112 §2.2: lines end in CRLF; we do not accept a bare LF (a smuggling vector when a
     /// proxy in front reads framing differently).
     mutating func nextLine(limit: Int, tooLong: HTTPParseError) -> LineResult {
-        let end = buffer.count
+        let end = self.end
         // Body bytes consumed since the last line never count as scanned line bytes.
         scanIndex = max(scanIndex, cursor)
         guard let lf = buffer[scanIndex..<end].firstIndex(of: ByteClass.lf) else {

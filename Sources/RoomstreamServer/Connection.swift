@@ -47,14 +47,25 @@ final class Connection: @unchecked Sendable {
     // MARK: Events (the loop calls these for each epoll event)
 
     /// Reads until EAGAIN, EOF, or reading is suspended.
+    /// Below this much free room in the parser's buffer a read goes to the loop's 64 KiB buffer
+    /// (and is appended): a small read into a nearly full buffer would only cost a syscall more.
+    static let minimumDirectReadBytes = 4096
+
     func readable() {
         guard !closed, !readSuspended, !reading else { return }
         reading = true
         defer { reading = false }
         let chunk = loop.readBuffer.count
         while !closed && !readSuspended {
-            // SAFETY: read(2) writes at most `chunk` bytes into the loop's buffer, which only this thread uses.
-            let count = loop.readBuffer.withUnsafeMutableBytes { buffer -> Int in
+            // Straight into the parser's buffer when it has room for a good read (the usual case
+            // once a connection's first request has sized it); otherwise into the loop's buffer,
+            // appended after. Lingering bytes are discarded, so they always go to the loop's.
+            let direct = machine.state == .lingering ? nil : parser.receive(minimum: Self.minimumDirectReadBytes, maximum: chunk) { room in
+                // SAFETY: read(2) writes at most room.count bytes into the parser's free room.
+                read(fd, room.baseAddress, room.count)
+            }
+            let count = direct ?? loop.readBuffer.withUnsafeMutableBytes { buffer -> Int in
+                // SAFETY: read(2) writes at most `chunk` bytes into the loop's buffer, which only this thread uses.
                 let count = read(fd, buffer.baseAddress, chunk)
                 if count > 0, machine.state != .lingering {
                     parser.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))

@@ -199,7 +199,7 @@ struct HTTPRequestParserTests {
         parser.append(contentsOf: "TP/1.1\r\nHost: a\r\n\r\n".utf8)
         guard case .request(let second) = parser.next() else { Issue.record("expected /b"); return }
         #expect(second.target == "/b")
-        #expect(parser.buffer.count == one.utf8.count)  // only the second request remains (same length as the first)
+        #expect(parser.end == one.utf8.count)  // only the second request remains (same length as the first)
     }
 
     @Test func failedParserStaysFailed() {
@@ -245,6 +245,30 @@ struct BodySlackTests {
         }
         guard case .request(let request) = last else { Issue.record("byte by byte: \(last)"); return }
         #expect(request.bodyReadableSlackBytes >= HTTPRequestParser.readAheadSlackBytes)
+    }
+
+    @Test func receiveFillsOnlyTheFreeRoomAndCountsWhatWasRead() {
+        var parser = HTTPRequestParser()
+        // A new parser has no room: the server reads into its loop's buffer and appends.
+        #expect(parser.receive(minimum: 1, maximum: 100) { _ in Issue.record("called without room"); return 0 } == nil)
+        let request = Array("GET /a HTTP/1.1\r\nHost: a\r\n\r\n".utf8)
+        parser.append(contentsOf: request)
+        guard case .request = parser.next() else { Issue.record("expected /a"); return }
+        // The buffer now has room for a request of the same size, short of the slack.
+        var offered = 0
+        let got = parser.receive(minimum: 1, maximum: 10_000) { room in
+            offered = room.count
+            request.withUnsafeBytes { room.copyMemory(from: $0) }
+            return request.count
+        }
+        #expect(got == request.count && offered == request.count)
+        guard case .request(let again) = parser.next() else { Issue.record("expected /a again"); return }
+        #expect(again.target == "/a")
+        // Too little room for the minimum: not called. A failed read (-1) or EOF (0) adds nothing.
+        #expect(parser.receive(minimum: offered + 1, maximum: 10_000) { _ in Issue.record("called below the minimum"); return 0 } == nil)
+        #expect(parser.receive(minimum: 1, maximum: 10_000) { _ in -1 } == -1)
+        #expect(parser.receive(minimum: 1, maximum: 10_000) { _ in 0 } == 0)
+        #expect(parser.bufferedByteCount == 0)
     }
 
     @Test func replacingTheBodyForgetsTheSlack() {

@@ -77,11 +77,22 @@ enum Feeding: CustomStringConvertible {
 }
 
 /// Feeds `bytes` in the given chunks and collects everything the parser reports. Stops at the first error.
-func parse(_ bytes: [UInt8], feeding: Feeding, limits: HTTPParserLimits = HTTPParserLimits()) -> [ParseOutcome] {
+/// `direct`: each chunk is first offered to `receive` (as a read(2) straight into the buffer's
+/// free room would fill it), and only what did not fit is appended, as the server does.
+func parse(_ bytes: [UInt8], feeding: Feeding, direct: Bool = false, limits: HTTPParserLimits = HTTPParserLimits()) -> [ParseOutcome] {
     var parser = HTTPRequestParser(limits: limits)
     var outcomes: [ParseOutcome] = []
     for chunk in feeding.chunks(of: bytes) {
-        parser.append(contentsOf: chunk)
+        var rest = chunk
+        if direct {
+            let taken = parser.receive(minimum: 1, maximum: rest.count) { room in
+                let count = min(room.count, rest.count)
+                rest.prefix(count).withUnsafeBytes { room.copyMemory(from: $0) }
+                return count
+            } ?? 0
+            rest = rest.dropFirst(taken)
+        }
+        if !rest.isEmpty { parser.append(contentsOf: rest) }
         loop: while true {
             switch parser.next() {
             case .needMoreData: break loop
@@ -100,8 +111,10 @@ func parse(_ bytes: [UInt8], feeding: Feeding, limits: HTTPParserLimits = HTTPPa
 /// (continue notices aside: whether one is due depends on how the body arrived).
 func expectSameOutcomeForEveryFeeding(_ bytes: [UInt8], _ expected: [ParseOutcome], limits: HTTPParserLimits = HTTPParserLimits(), sourceLocation: SourceLocation = #_sourceLocation) {
     for feeding in Feeding.all(for: bytes) {
-        let outcomes = parse(bytes, feeding: feeding, limits: limits).filter { $0 != .continueExpected }
-        #expect(outcomes == expected, "fed \(feeding)", sourceLocation: sourceLocation)
-        if outcomes != expected { return }
+        for direct in [false, true] {
+            let outcomes = parse(bytes, feeding: feeding, direct: direct, limits: limits).filter { $0 != .continueExpected }
+            #expect(outcomes == expected, "fed \(feeding)\(direct ? ", read into the buffer" : "")", sourceLocation: sourceLocation)
+            if outcomes != expected { return }
+        }
     }
 }
