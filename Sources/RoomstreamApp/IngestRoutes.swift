@@ -72,7 +72,7 @@ struct IngestRoutes: Sendable {
     func requireStorage() throws(APIError) { try durability.requireStorage() }
 
     /// The handler with its refusals counted by error code (metrics).
-    func counted(_ handler: @escaping (RoutedRequest) throws(APIError) -> HTTPResponse) -> (RoutedRequest) throws(APIError) -> HTTPResponse {
+    func counted(_ handler: @escaping @Sendable (RoutedRequest) throws(APIError) -> HTTPResponse) -> @Sendable (RoutedRequest) throws(APIError) -> HTTPResponse {
         guard let metrics else { return handler }
         return { request throws(APIError) in
             do throws(APIError) {
@@ -85,9 +85,17 @@ struct IngestRoutes: Sendable {
     }
 
     func register(on router: inout Router) {
-        for (path, handler) in [("/v1/rooms/{room_id}/peers/{peer_id}/samples", samples), ("/v1/rooms/{room_id}/peers/{peer_id}/leave", leave)] {
-            router.add(.post, path) { request in try self.cors.handle(request, self.counted(handler)) }
-            router.add(.options, path) { request in try self.cors.preflight(request) }
+        let handlers: [(String, @Sendable (RoutedRequest) throws(APIError) -> HTTPResponse)] = [
+            ("/v1/rooms/{room_id}/peers/{peer_id}/samples", { [self] request throws(APIError) in try samples(request) }),
+            ("/v1/rooms/{room_id}/peers/{peer_id}/leave", { [self] request throws(APIError) in try leave(request) }),
+        ]
+        for (path, handler) in handlers {
+            // Wrapped once here, not per request: each wrap allocates a closure holding a copy of
+            // these routes (the profile showed it at 1 % of ingest CPU).
+            let counted = self.counted(handler)
+            let cors = self.cors
+            router.add(.post, path) { request in try cors.handle(request, counted) }
+            router.add(.options, path) { request in try cors.preflight(request) }
         }
     }
 

@@ -3,15 +3,10 @@ import RoomstreamHTTP
 /// A request matched to a route: the decoded path parameters and query.
 public struct RoutedRequest: Sendable {
     public let http: HTTPRequest
-    /// The path segments, each percent-decoded.
-    public let segments: [String]
-    /// The route's `{name}` parameters in pattern order (a route has a few: a linear search
-    /// beats hashing).
+    /// The route's `{name}` parameters in pattern order, percent-decoded (a route has a few: a
+    /// linear search beats hashing).
     public let pathParameters: [(name: String, value: String)]
     public let query: QueryParameters
-
-    /// The path, percent-decoded per segment, e.g. `/v1/rooms/a b`.
-    public var path: String { "/" + segments.joined(separator: "/") }
 
     public func parameter(_ name: String) -> String { pathParameters.first { $0.name == name }?.value ?? "" }
 }
@@ -144,15 +139,13 @@ public struct Router: Sendable {
         }
         let (rawPath, rawQuery) = Self.splitTarget(request.target)
         // Split on bytes: "/" is ASCII, and Character-level splitting costs grapheme breaking.
-        let rawSegments = rawPath.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
-        var segments: [String] = []
-        segments.reserveCapacity(rawSegments.count)
-        for rawBytes in rawSegments {
-            let raw = Substring(rawBytes)
-            guard let decoded = PercentDecoding.decode(raw) else {
-                throw APIError.badRequest("invalid_path", "path segment '\(raw)' has invalid percent-encoding")
+        // Segments stay raw bytes: literals are compared on them, and only parameters (and
+        // segments with a `%`) are decoded into strings.
+        let segments = Array(rawPath.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst())
+        for raw in segments where raw.contains(UInt8(ascii: "%")) {
+            guard PercentDecoding.decode(Substring(raw)) != nil else {
+                throw APIError.badRequest("invalid_path", "path segment '\(Substring(raw))' has invalid percent-encoding")
             }
-            segments.append(decoded)
         }
 
         // The first route with this path and method serves it; the other routes of the path are
@@ -160,9 +153,7 @@ public struct Router: Sendable {
         for route in routes where route.method == request.method || (request.method == .head && route.method == .get) {
             guard let parameters = Self.match(route.segments, segments) else { continue }
             matched = route.pattern
-            let routed = RoutedRequest(
-                http: request, segments: segments, pathParameters: parameters,
-                query: try QueryParameters.parse(rawQuery))
+            let routed = RoutedRequest(http: request, pathParameters: parameters, query: try QueryParameters.parse(rawQuery))
             return try route.handler(routed)
         }
         var allowed: [HTTPMethod] = []
@@ -195,16 +186,27 @@ public struct Router: Sendable {
         return (rest, "")
     }
 
-    static func match(_ pattern: [Segment], _ segments: [String]) -> [(name: String, value: String)]? {
+    /// The parameters when the raw (still percent-encoded) `segments` match `pattern`.
+    /// Literals are compared decoded, as before: on the bytes themselves when a segment has no
+    /// `%` (then they are the decoded form), else after decoding it. Callers have checked every
+    /// `%` segment decodes.
+    static func match(_ pattern: [Segment], _ segments: [Substring.UTF8View]) -> [(name: String, value: String)]? {
         guard pattern.count == segments.count else { return nil }
+        // Literals first: a mismatch costs no decoding and no allocation.
+        for (expected, actual) in zip(pattern, segments) {
+            guard case .literal(let literal) = expected else { continue }
+            if actual.contains(UInt8(ascii: "%")) {
+                guard PercentDecoding.decode(Substring(actual)) == literal else { return nil }
+            } else if !actual.elementsEqual(literal.utf8) {
+                return nil
+            }
+        }
         var parameters: [(name: String, value: String)] = []
         for (expected, actual) in zip(pattern, segments) {
-            switch expected {
-            case .literal(let literal): if literal != actual { return nil }
-            case .parameter(let name):
-                if actual.isEmpty { return nil }
-                parameters.append((name, actual))
-            }
+            // A non-empty raw segment decodes to a non-empty value (each %XX is one byte).
+            guard case .parameter(let name) = expected else { continue }
+            guard !actual.isEmpty, let value = PercentDecoding.decode(Substring(actual)) else { return nil }
+            parameters.append((name, value))
         }
         return parameters
     }

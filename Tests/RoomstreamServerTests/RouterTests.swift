@@ -36,6 +36,11 @@ struct RouterTests {
         Case(method: .post, target: "/v1/rooms/%zz/peers/p/samples", status: 400, body: #"{"error":{"code":"invalid_path","message":"path segment '%zz' has invalid percent-encoding"}}"#),
         Case(method: .post, target: "/v1/rooms/%FF/peers/p/samples", status: 400),
         Case(method: .post, target: "/v1/rooms//peers/p/samples", status: 404),
+        // Literal segments match decoded, as RFC 3986 §2.3 makes %72 and r the same unreserved character.
+        Case(method: .post, target: "/v1/%72ooms/r1/peers/p1/%73amples", status: 202, body: #"{"room":"r1","peer":"p1"}"#),
+        Case(method: .post, target: "/v1/roomz/r1/peers/p1/samples", status: 404),
+        Case(method: .post, target: "/v1/rooms/r1/peers/p1/sample%73/x", status: 404),
+        Case(method: .put, target: "/v1/room%73/r9", status: 405, allow: "GET, DELETE, HEAD, OPTIONS"),
         Case(method: .get, target: "/v1/rooms?state=live&x=1&x=2", status: 200, body: #"{"state":"live","n":2}"#),
         Case(method: .get, target: "/v1/rooms?state=a+b%21", status: 200, body: #"{"state":"a b!","n":0}"#),
         Case(method: .get, target: "/v1/rooms?state=%G", status: 400),
