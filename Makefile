@@ -3,8 +3,8 @@ SWIFT        ?= swift
 CONFIG       ?= Config/roomstream.json
 FUZZ_SECONDS ?= 60
 SHARED       ?= ../shared
-# A test run still going after this long is hung (a normal one takes 1-2 min, 4-6 under a
-# sanitizer): scripts/bounded.sh prints every thread's stack and fails it, instead of holding
+# A test run still going after this long is hung (its tests take 25-40 s here, sanitizers
+# included): scripts/bounded.sh prints every thread's stack and fails it, instead of holding
 # CI to its limit with nothing to show.
 TEST_BOUND_SECONDS     ?= 900
 SANITIZE_BOUND_SECONDS ?= 1500

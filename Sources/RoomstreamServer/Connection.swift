@@ -46,11 +46,11 @@ final class Connection: @unchecked Sendable {
 
     // MARK: Events (the loop calls these for each epoll event)
 
-    /// Reads until EAGAIN, EOF, or reading is suspended.
     /// Below this much free room in the parser's buffer a read goes to the loop's 64 KiB buffer
     /// (and is appended): a small read into a nearly full buffer would only cost a syscall more.
     static let minimumDirectReadBytes = 4096
 
+    /// Reads until EAGAIN, EOF, or reading is suspended.
     func readable() {
         guard !closed, !readSuspended, !reading else { return }
         reading = true
