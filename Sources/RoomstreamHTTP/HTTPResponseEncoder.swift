@@ -14,7 +14,7 @@ public enum HTTPResponseEncoder {
     ) {
         // RFC 9110 §6.2: a server sends the highest minor version it supports, HTTP/1.1.
         out.append(contentsOf: "HTTP/1.1 ".utf8)
-        appendDecimal(response.status.code, to: &out)
+        ASCII.appendDecimal(response.status.code, to: &out)
         out.append(ByteClass.space)
         appendSanitized(response.status.reason, to: &out)
         out.append(contentsOf: "\r\nDate: ".utf8)
@@ -24,7 +24,7 @@ public enum HTTPResponseEncoder {
         let code = response.status.code
         if code >= 200 && code != 204 && code != 304 {
             out.append(contentsOf: "\r\nContent-Length: ".utf8)
-            appendDecimal(response.body.count, to: &out)
+            ASCII.appendDecimal(response.body.count, to: &out)
         }
         if close {
             out.append(contentsOf: "\r\nConnection: close".utf8)
@@ -54,7 +54,6 @@ public enum HTTPResponseEncoder {
         }
     }
 
-    static func appendDecimal(_ value: Int, to out: inout [UInt8]) { ASCII.appendDecimal(value, to: &out) }
 }
 
 /// IMF-fixdate (RFC 9110 §5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`, computed without

@@ -219,32 +219,25 @@ struct BodySlackTests {
     func aContentLengthBodyKeepsTheReadAheadSlackAtEverySplit(bodyBytes: Int) {
         let body = String(repeating: "x", count: bodyBytes)
         let raw = Array("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: \(bodyBytes)\r\n\r\n\(body)".utf8)
-        // Every split point for the small bodies; for the large one a few (each split re-parses).
-        let splits = bodyBytes > 1_000 ? [1, 2, raw.count / 2, raw.count - 1, raw.count] : Array(1...raw.count)
-        for split in splits {
+        // The harness's feedings: every split for the small bodies; for the large one whole,
+        // byte by byte and a few splits (each split re-parses the whole request).
+        let feedings: [Feeding] = bodyBytes > 1_000
+            ? [.whole, .byteByByte] + [1, 2, raw.count / 2, raw.count - 1].map { .split(at: $0) }
+            : Feeding.all(for: raw)
+        for feeding in feedings {
             var parser = HTTPRequestParser()
-            parser.append(contentsOf: raw[0..<split])
-            var result = parser.next()
-            if case .needMoreData = result {
-                parser.append(contentsOf: raw[split...])
-                result = parser.next()
+            var last: HTTPParseResult = .needMoreData
+            for chunk in feeding.chunks(of: raw) {
+                parser.append(contentsOf: chunk)
+                last = parser.next()
             }
-            guard case .request(let request) = result else {
-                Issue.record("split \(split): \(result)")
+            guard case .request(let request) = last else {
+                Issue.record("\(feeding): \(last)")
                 continue
             }
             #expect(request.body.count == bodyBytes)
-            #expect(request.bodyReadableSlackBytes >= HTTPRequestParser.readAheadSlackBytes, "split \(split)")
+            #expect(request.bodyReadableSlackBytes >= HTTPRequestParser.readAheadSlackBytes, "\(feeding)")
         }
-        // Byte by byte.
-        var parser = HTTPRequestParser()
-        var last: HTTPParseResult = .needMoreData
-        for byte in raw {
-            parser.append(contentsOf: [byte])
-            last = parser.next()
-        }
-        guard case .request(let request) = last else { Issue.record("byte by byte: \(last)"); return }
-        #expect(request.bodyReadableSlackBytes >= HTTPRequestParser.readAheadSlackBytes)
     }
 
     @Test func receiveFillsOnlyTheFreeRoomAndCountsWhatWasRead() {

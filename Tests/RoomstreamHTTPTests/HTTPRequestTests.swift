@@ -2,13 +2,6 @@
 import Testing
 
 struct HTTPRequestTests {
-    @Test(arguments: [0, 1, 9, 10, 99, 100, 202, 11_534, -1, -10, 1 << 40, Int.max, Int.min])
-    func decimalDigitsMatchTheStandardLibrary(value: Int) {
-        var out: [UInt8] = Array("x=".utf8)
-        ASCII.appendDecimal(value, to: &out)
-        #expect(String(decoding: out, as: UTF8.self) == "x=\(value)")
-    }
-
     @Test func fieldLookupIsCaseInsensitiveAndKeepsOrder() {
         let request = HTTPRequest(method: .post, target: "/", fields: [("Content-Type", "application/json"), ("X-Key", "a"), ("x-key", "b")])
         #expect(request.headers["content-type"] == "application/json")

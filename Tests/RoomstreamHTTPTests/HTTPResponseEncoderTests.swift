@@ -52,10 +52,15 @@ struct HTTPResponseEncoderTests {
         #expect(HTTPDate.imfFixdate(epochSeconds: seconds) == expected)
     }
 
-    @Test(arguments: [(1, "1"), (0, "0"), (1_048_576, "1048576")])
+    @Test(arguments: [
+        (1, "1"), (0, "0"), (1_048_576, "1048576"), (9, "9"), (10, "10"), (99, "99"), (100, "100"), (202, "202"),
+        (11_534, "11534"), (-1, "-1"), (-10, "-10"), (1 << 40, "1099511627776"),
+        (Int.max, "9223372036854775807"), (Int.min, "-9223372036854775808"),
+    ])
     func decimal(_ value: Int, _ expected: String) {
-        var out: [UInt8] = []
-        HTTPResponseEncoder.appendDecimal(value, to: &out)
-        #expect(String(decoding: out, as: UTF8.self) == expected)
+        var out: [UInt8] = Array("x=".utf8)  // appended after what is there
+        ASCII.appendDecimal(value, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "x=" + expected)
+        #expect(expected == String(value))
     }
 }

@@ -75,8 +75,7 @@ public final class RawClient {
     public func reset() {
         var option = linger(l_onoff: 1, l_linger: 0)
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
-        close(fd)
-        fd = -1
+        closeAndForget()
     }
 
     public func send(_ text: String) { send(Array(text.utf8)) }
