@@ -127,7 +127,7 @@ public final class RoomstreamService: Sendable {
         var serverConfiguration = configuration.server
         serverConfiguration.perClientExemptNetworks = configuration.clientAddress.trustedProxies
         serverConfiguration.serverErrorHeaders = IngestCORS(origins: configuration.corsOrigins).serverErrorHeaders
-        self.server = HTTPServer(configuration: serverConfiguration, clock: clock, logger: logger) { pipeline.handle($0) }
+        self.server = HTTPServer(configuration: serverConfiguration, clock: clock, logger: logger, batchObserver: log.map(LogBatches.init)) { pipeline.handle($0) }
         if let admin = configuration.adminListener {
             var adminConfiguration = serverConfiguration
             adminConfiguration.host = admin.host
@@ -243,4 +243,12 @@ extension RoomstreamService {
 public struct SystemWallClock: WallClock {
     public init() {}
     public func nowMilliseconds() -> Double { Date().timeIntervalSince1970 * 1000 }
+}
+
+/// The write-ahead log's group commit follows the ingest loops' batches: one group per
+/// `epoll_wait`'s worth of requests (`WriteAheadLog.batchBegan`).
+struct LogBatches: EventBatchObserver {
+    let log: WriteAheadLog
+    func batchBegan() { log.batchBegan() }
+    func batchEnded() { log.batchEnded() }
 }

@@ -33,9 +33,11 @@ enum Routes {
         }
         if let metrics {
             let open = configuration.metricsOpen
+            let log = durability.log
             router.add(.get, "/metrics") { request in
                 if !open { try authorization.requireAdmin(request) }
-                let body = metrics.exposition(registry: registry, streams: streams, server: serverCounters(), nowMilliseconds: clock.nowMilliseconds())
+                let body = metrics.exposition(registry: registry, streams: streams, server: serverCounters(), log: log?.statistics,
+                                              nowMilliseconds: clock.nowMilliseconds())
                 return HTTPResponse(status: .ok, headers: [
                     HTTPHeaderField("Content-Type", "text/plain; version=0.0.4; charset=utf-8"), HTTPHeaderField("Cache-Control", "no-store"),
                 ], body: body)

@@ -118,7 +118,8 @@ final class ServiceMetrics: Sendable {
     // MARK: Exposition
 
     /// The text exposition (format 0.0.4) with the state gauges read now.
-    func exposition(registry rooms: RoomRegistry, streams: StreamsEngine?, server: ServerCounters?, nowMilliseconds: Double) -> [UInt8] {
+    func exposition(registry rooms: RoomRegistry, streams: StreamsEngine?, server: ServerCounters?, log: WriteAheadLog.Statistics? = nil,
+                    nowMilliseconds: Double) -> [UInt8] {
         gauge("roomstream_live_rooms", "Rooms in memory with at least one peer").set(rooms.liveRoomCount)
         gauge("roomstream_live_peers", "Peers in live rooms").set(rooms.livePeerCount)
         gauge("roomstream_live_state_bytes", "Estimated heap bytes of the live rooms (bounded by ingest.max_live_state_mib)").set(rooms.liveStateBytes)
@@ -143,6 +144,13 @@ final class ServiceMetrics: Sendable {
                                    labels: [("reason", reason)]).set(count)
             }
             gauge("roomstream_connection_pressure", "1 while open connections are above the high-water mark (shortened header and idle timeouts)").set(server.underPressure ? 1 : 0)
+        }
+        if let log {
+            // Records per group (requests per `fdatasync` under `fsync`) is the group commit's
+            // effect: rate(roomstream_ingest_items_total) / rate(roomstream_log_syncs).
+            gauge("roomstream_log_groups", "Write-ahead log writes since start, each carrying every record appended while the previous one ran").set(log.groups)
+            gauge("roomstream_log_syncs", "Write-ahead log fdatasync calls since start").set(log.syncs)
+            gauge("roomstream_log_written_bytes", "Bytes written to the write-ahead log since start").set(log.bytesWritten)
         }
         if let streams { streamGauges(streams.statuses, now: nowMilliseconds) }
         return registry.emitToBuffer()

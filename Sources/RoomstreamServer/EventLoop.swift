@@ -6,6 +6,15 @@ import Foundation
 import RoomstreamBasics
 import RoomstreamHTTP
 
+/// Told when an event loop starts and finishes handling the events one `epoll_wait` returned
+/// (and the tasks queued meanwhile), on the loop's thread: work that is cheaper per batch than
+/// per request (the write-ahead log's group commit) waits for the batch's end. Both calls must
+/// be cheap and must not block.
+public protocol EventBatchObserver: Sendable {
+    func batchBegan()
+    func batchEnded()
+}
+
 /// A thread that owns a share of the connections and runs its own edge-triggered `epoll`:
 /// reading, parsing, routing, handling and writing a connection all happen on it, with no
 /// thread hop per event (libdispatch on Linux hands every source event from its epoll thread
@@ -45,8 +54,11 @@ final class EventLoop: @unchecked Sendable {
         var stopped = false
     }
 
-    init(index: Int, clock: any ServerClock, readChunkBytes: Int) {
+    let batchObserver: (any EventBatchObserver)?
+
+    init(index: Int, clock: any ServerClock, readChunkBytes: Int, batchObserver: (any EventBatchObserver)? = nil) {
         self.index = index
+        self.batchObserver = batchObserver
         self.clock = clock
         self.readBuffer = [UInt8](repeating: 0, count: readChunkBytes)
         self.nextSweep = realClock.now()
@@ -165,6 +177,8 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
             if count < 0 && errno != EINTR { break }
+            let batch = count > 0 ? batchObserver : nil
+            batch?.batchBegan()
             for index in 0..<max(0, Int(count)) {
                 let fd = fds[index]
                 if fd == wakeFD {
@@ -178,6 +192,7 @@ final class EventLoop: @unchecked Sendable {
                 if flags & (RS_EVENT_READABLE | RS_EVENT_CLOSED) != 0 { connection.readable() }
             }
             runTasks()
+            batch?.batchEnded()
             if realClock.now() >= nextSweep {
                 sweep()
                 nextSweep = realClock.now() + sweepInterval

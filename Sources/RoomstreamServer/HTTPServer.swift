@@ -73,13 +73,16 @@ public final class HTTPServer: Sendable {
     /// Mirrors `ListenerState.draining` for the per-request check, without taking the lock.
     private let drainingFlag = Atomic<Bool>(false)
 
-    public init(configuration: ServerConfiguration, clock: any ServerClock = SystemClock(), logger: Logger, handler: @escaping Handler) {
+    /// `batchObserver` is told on each loop when it starts and ends handling one `epoll_wait`'s
+    /// events (the write-ahead log's group commit, `EventBatchObserver`).
+    public init(configuration: ServerConfiguration, clock: any ServerClock = SystemClock(), logger: Logger,
+                batchObserver: (any EventBatchObserver)? = nil, handler: @escaping Handler) {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
         self.handler = handler
         self.loops = (0..<max(1, configuration.eventLoopCount)).map {
-            EventLoop(index: $0, clock: clock, readChunkBytes: configuration.readChunkBytes)
+            EventLoop(index: $0, clock: clock, readChunkBytes: configuration.readChunkBytes, batchObserver: batchObserver)
         }
         self.pressureMark = configuration.pressureHighWaterConnections
     }

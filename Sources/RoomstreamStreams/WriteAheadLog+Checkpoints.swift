@@ -42,10 +42,7 @@ extension WriteAheadLog {
                 if reopened {
                     state.withLock { state in
                         state.failure = nil
-                        if !state.buffer.isEmpty, !state.flushing {
-                            state.flushing = true
-                            queue.async { self.flush() }
-                        }
+                        startWriter(&state)
                     }
                 }
             }

@@ -39,6 +39,11 @@ struct MetricsAndRequestIDTests {
         #expect(Self.value(text, "roomstream_live_rooms") == 1)
         #expect(Self.value(text, "roomstream_live_peers") == 1)
         #expect((Self.value(text, "roomstream_open_connections") ?? 0) >= 1)
+        // The accepted requests went through the write-ahead log (fsync): one sync per group.
+        let syncs = try #require(Self.value(text, "roomstream_log_syncs"))
+        #expect(syncs >= 1)
+        #expect(Self.value(text, "roomstream_log_groups") == syncs)
+        #expect((Self.value(text, "roomstream_log_written_bytes") ?? 0) > 0)
         #expect(text.contains("# TYPE roomstream_http_request_duration_seconds histogram"))
         await service.stop()
     }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import RoomstreamBasics
 import RoomstreamHTTP
 @testable import RoomstreamServer
 import TestSupport
@@ -23,6 +24,32 @@ import Testing
         #expect(server.server.counters.acceptedConnections == 1)
         #expect(server.server.counters.requests == 3)
         _ = await server.stop()
+    }
+
+    /// Every handler runs inside a batch of its loop (what the write-ahead log's group commit
+    /// relies on), batches begin and end in pairs on each loop's thread, and pipelined requests
+    /// that arrive together are handled in one batch.
+    @Test func handlersRunInsideTheLoopsBatches() async throws {
+        let observer = BatchRecorder()
+        var router = Router()
+        router.add(.get, "/inside/{name}") { request in
+            observer.handled(request.parameter("name"))
+            return .json(.ok, "{}")
+        }
+        let server = try TestServer(router: router, batchObserver: observer)
+        let client = try RawClient(port: server.port)
+        client.send("GET /inside/a HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(client.readResponse()?.status == 200)
+        client.send("GET /inside/b HTTP/1.1\r\nHost: t\r\n\r\nGET /inside/c HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(client.readResponse()?.status == 200)
+        #expect(client.readResponse()?.status == 200)
+        _ = await server.stop()
+        let seen = observer.state.withLock { $0 }
+        #expect(seen.outside.isEmpty, "handled outside a batch: \(seen.outside)")
+        #expect(seen.unbalanced == 0)
+        #expect(seen.open.values.allSatisfy { $0 == 0 })
+        #expect(seen.handledIn["b"] != nil && seen.handledIn["b"] == seen.handledIn["c"])
+        #expect(seen.handledIn["a"] != seen.handledIn["b"])
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
@@ -355,5 +382,41 @@ import Testing
         configuration.port = first.port
         let second = HTTPServer(configuration: configuration, logger: .init(label: "t")) { _ in HTTPResponse(status: .ok) }
         #expect(throws: SocketError.self) { try second.start() }
+    }
+}
+
+/// Records batches per thread: which batch each request was handled in.
+final class BatchRecorder: EventBatchObserver {
+    struct State {
+        var open: [UInt64: Int] = [:]
+        var current: [UInt64: Int] = [:]
+        var batches = 0
+        var unbalanced = 0
+        var handledIn: [String: Int] = [:]
+        var outside: [String] = []
+    }
+    let state = Locked(State())
+    private static func thread() -> UInt64 { UInt64(pthread_self()) }
+    func batchBegan() {
+        let thread = Self.thread()
+        state.withLock { state in
+            state.open[thread, default: 0] += 1
+            state.batches += 1
+            state.current[thread] = state.batches
+        }
+    }
+    func batchEnded() {
+        let thread = Self.thread()
+        state.withLock { state in
+            state.open[thread, default: 0] -= 1
+            if state.open[thread, default: 0] < 0 { state.unbalanced += 1 }
+            state.current[thread] = nil
+        }
+    }
+    func handled(_ name: String) {
+        let thread = Self.thread()
+        state.withLock { state in
+            if state.open[thread, default: 0] > 0, let batch = state.current[thread] { state.handledIn[name] = batch } else { state.outside.append(name) }
+        }
     }
 }

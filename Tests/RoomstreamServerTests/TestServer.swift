@@ -26,14 +26,15 @@ final class TestServer: Sendable {
         return configuration
     }
 
-    init(configuration: ServerConfiguration = ServerConfiguration(), router: Router = TestServer.echoRouter()) throws {
+    init(configuration: ServerConfiguration = ServerConfiguration(), router: Router = TestServer.echoRouter(),
+         batchObserver: (any EventBatchObserver)? = nil) throws {
         var configuration = configuration
         if configuration.host == ServerConfiguration().host { configuration.host = "127.0.0.1" }
         configuration.port = 0
         configuration.eventLoopCount = 2
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        server = HTTPServer(configuration: configuration, logger: logger) { router.respond(to: $0) }
+        server = HTTPServer(configuration: configuration, logger: logger, batchObserver: batchObserver) { router.respond(to: $0) }
         try server.start()
     }
 

@@ -189,6 +189,44 @@ struct WriteAheadLogTests {
         #expect(try Self.replayed(log.configuration.directory).records.count == 800)
     }
 
+    /// An event loop's batch is one group: records appended while it is open (by the loop or
+    /// by another thread) wait for its end, then go in one write and one sync.
+    @Test func aLoopBatchIsOneGroupCommit() async throws {
+        let log = WriteAheadLog(configuration: .init(directory: Self.directory()))
+        try log.open(after: 0)
+        log.batchBegan()
+        let positions = (0..<50).map { log.append(RegistryLogRecord.expire(now: Double($0)).encoded()) }
+        let fromAnotherThread = await Task.detached { log.append(RegistryLogRecord.expire(now: 99).encoded()) }.value
+        // Nothing starts the writer while the batch is open.
+        #expect(log.statistics.groups == 0)
+        let acknowledged = LockedBox(0)
+        for position in positions + [fromAnotherThread] { log.whenWritten(position) { if $0 { acknowledged.set(acknowledged.get() + 1) } } }
+        #expect(acknowledged.get() == 0)
+        log.batchEnded()
+        let lastWritten = await withCheckedContinuation { continuation in log.whenWritten(fromAnotherThread) { continuation.resume(returning: $0) } }
+        #expect(lastWritten)
+        #expect(acknowledged.get() == 51)
+        #expect(log.statistics.groups == 1)
+        #expect(log.statistics.syncs == 1)
+        // Outside any batch an append starts the writer at once, as before.
+        await Self.write(log, [.expire(now: 100)])
+        #expect(log.statistics.groups == 2)
+        // Two loops: the first batch to end writes what both appended so far; the other's
+        // later records go at its own end.
+        log.batchBegan()
+        log.batchBegan()
+        let first = log.append(RegistryLogRecord.expire(now: 101).encoded())
+        log.batchEnded()
+        #expect(await withCheckedContinuation { continuation in log.whenWritten(first) { continuation.resume(returning: $0) } })
+        let second = log.append(RegistryLogRecord.expire(now: 102).encoded())
+        let groupsBefore = log.statistics.groups
+        log.batchEnded()
+        #expect(await withCheckedContinuation { continuation in log.whenWritten(second) { continuation.resume(returning: $0) } })
+        #expect(log.statistics.groups == groupsBefore + 1)
+        log.finish()
+        #expect(try Self.replayed(log.configuration.directory).records.count == 54)
+    }
+
     /// Expiry passes, leaves and releases are logged as well as requests, so replaying the log
     /// over the middle checkpoint gives exactly the registry that wrote it.
     @Test func aCheckpointPlusTheLogIsTheLiveRegistry() async throws {
