@@ -87,7 +87,7 @@ let package = Package(
             exclude: ["Fixtures"]  // read by path (sigv4-golden.json), not bundled
         ),
         .testTarget(name: "RoomstreamIngestTests", dependencies: ["RoomstreamIngest", "RoomstreamCore", "IngestFuzzing", "TestSupport"]),
-        .testTarget(name: "RoomstreamServerTests", dependencies: ["RoomstreamServer", "RoomstreamHTTP", "RoomstreamBasics", "TestSupport"]),
+        .testTarget(name: "RoomstreamServerTests", dependencies: ["RoomstreamServer", "RoomstreamHTTP", "RoomstreamBasics", "CEpoll", "TestSupport"]),
         .testTarget(
             name: "RoomstreamAppTests",
             dependencies: ["RoomstreamApp", "RoomstreamServer", "RoomstreamHTTP", "RoomstreamStreams", "TestSupport", .product(name: "Logging", package: "swift-log")]

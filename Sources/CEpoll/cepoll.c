@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sched.h>
 #include "cepoll.h"
 
 int rs_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
@@ -41,4 +42,11 @@ int rs_accept(int listener, struct sockaddr *address, unsigned int *length) {
     int fd = accept4(listener, address, &size, SOCK_NONBLOCK | SOCK_CLOEXEC);
     *length = size;
     return fd;
+}
+
+int rs_affinity_cpu_count(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return -1;
+    return CPU_COUNT(&set);
 }

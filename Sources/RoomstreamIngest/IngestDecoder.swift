@@ -157,7 +157,8 @@ public enum IngestDecoder {
     static func samples(_ value: JSONValue, _ limits: IngestLimits) throws(IngestError) -> [IngestBatch.Sample] {
         var samples: [IngestBatch.Sample] = []
         let isArray = try value.forEachElement { index, item throws(IngestError) in
-            let field = "samples[\(index)]"
+            // Formatted only for an error: two interpolations per sample showed in the profile.
+            var field: String { "samples[\(index)]" }
             guard samples.count < limits.maxSamples else { throw .tooMany(field: "samples", limit: limits.maxSamples) }
             guard item.isObject else { throw .invalidField(field: field, problem: "must be an object") }
             var seq: Int64?, ts: Double?, pc: String?
@@ -177,7 +178,7 @@ public enum IngestDecoder {
                     pc = name
                 } else if keyIs(key, "stats") {
                     sawStats = true
-                    report = try StatsDecoder.report(member, field: "\(field).stats", limits: limits)
+                    report = try StatsDecoder.report(member, field: { "\(field).stats" }, limits: limits)
                 }
             }
             guard let seq else { throw .invalidField(field: "\(field).seq", problem: "is required") }

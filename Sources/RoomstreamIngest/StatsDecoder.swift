@@ -10,9 +10,10 @@ enum StatsDecoder {
     /// Used objects kept per report; a report with more (no browser sends that many) keeps the first ones.
     static let maxUsedObjects = 128
 
-    static func report(_ value: JSONValue, field: String, limits: IngestLimits) throws(IngestError) -> StatsReport {
+    /// `field` names the report in errors (made only for one).
+    static func report(_ value: JSONValue, field: () -> String, limits: IngestLimits) throws(IngestError) -> StatsReport {
         guard value.isArray || value.isObject else {
-            throw .invalidField(field: field, problem: "must be an array of stats objects or an object keyed by id")
+            throw .invalidField(field: field(), problem: "must be an array of stats objects or an object keyed by id")
         }
         var count = 0
         var badIndex = -1
@@ -20,11 +21,12 @@ enum StatsDecoder {
         let objects = [rs_stats_object](unsafeUninitializedCapacity: maxUsedObjects) { buffer, initialized in
             initialized = rs_json_extract_stats(value.ref, buffer.baseAddress, buffer.count, limits.maxStatsPerSample, &count, &badIndex)
         }
-        if count > limits.maxStatsPerSample { throw .tooMany(field: field, limit: limits.maxStatsPerSample) }
+        if count > limits.maxStatsPerSample { throw .tooMany(field: field(), limit: limits.maxStatsPerSample) }
         if badIndex >= 0 {
-            throw .invalidField(field: value.isArray ? "\(field)[\(badIndex)]" : "\(field) (entry \(badIndex))", problem: "must be a stats object")
+            throw .invalidField(field: value.isArray ? "\(field())[\(badIndex)]" : "\(field()) (entry \(badIndex))", problem: "must be a stats object")
         }
         var report = StatsReport()
+        report.reserveCapacity(for: objects)
         for object in objects { add(object, to: &report) }
         return report
     }
@@ -130,3 +132,29 @@ enum StatsDecoder {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+extension StatsReport {
+    /// Each list sized once for the objects of its type (appends grew them 1, 2, 4, …).
+    mutating func reserveCapacity(for objects: [rs_stats_object]) {
+        var counts = (outbound: 0, inbound: 0, remoteInbound: 0, pairs: 0, local: 0, transports: 0, codecs: 0)
+        for object in objects {
+            switch object.type {
+            case RS_STATS_OUTBOUND_RTP: counts.outbound += 1
+            case RS_STATS_INBOUND_RTP: counts.inbound += 1
+            case RS_STATS_REMOTE_INBOUND_RTP: counts.remoteInbound += 1
+            case RS_STATS_CANDIDATE_PAIR: counts.pairs += 1
+            case RS_STATS_LOCAL_CANDIDATE: counts.local += 1
+            case RS_STATS_TRANSPORT: counts.transports += 1
+            case RS_STATS_CODEC: counts.codecs += 1
+            default: break
+            }
+        }
+        outbound.reserveCapacity(counts.outbound)
+        inbound.reserveCapacity(counts.inbound)
+        remoteInbound.reserveCapacity(counts.remoteInbound)
+        candidatePairs.reserveCapacity(counts.pairs)
+        localCandidates.reserveCapacity(counts.local)
+        transports.reserveCapacity(counts.transports)
+        codecs.reserveCapacity(counts.codecs)
+    }
+}

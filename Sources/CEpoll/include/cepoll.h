@@ -25,3 +25,7 @@ int rs_epoll_remove(int epoll_fd, int fd);
 /// Waits up to `timeout_ms` (-1: forever); fills `fds` and `events` (RS_EVENT_* bits), at most
 /// `capacity` of each; returns how many, or -1 and errno.
 int rs_epoll_wait(int epoll_fd, int32_t *fds, uint32_t *events, int capacity, int timeout_ms);
+
+/// CPUs in this thread's affinity mask (taskset, a cpuset), sched_getaffinity(2) with CPU_COUNT,
+/// which Swift cannot call (a macro); -1 on failure (or a machine of more than 1,024 CPUs).
+int rs_affinity_cpu_count(void);
