@@ -151,6 +151,7 @@ final class ServiceMetrics: Sendable {
             gauge("roomstream_log_groups", "Write-ahead log writes since start, each carrying every record appended while the previous one ran").set(log.groups)
             gauge("roomstream_log_syncs", "Write-ahead log fdatasync calls since start").set(log.syncs)
             gauge("roomstream_log_written_bytes", "Bytes written to the write-ahead log since start").set(log.bytesWritten)
+            gauge("roomstream_log_sync_seconds", "Time spent in write-ahead log fdatasync calls since start (per sync: divide by roomstream_log_syncs)").set(log.syncSeconds)
         }
         if let streams { streamGauges(streams.statuses, now: nowMilliseconds) }
         return registry.emitToBuffer()

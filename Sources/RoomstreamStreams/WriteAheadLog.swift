@@ -96,12 +96,17 @@ public final class WriteAheadLog: RegistryLog {
         public var groups = 0
         /// `fdatasync` calls (one per group under `fsync`).
         public var syncs = 0
+        /// Time spent in `fdatasync` (under `fsync`): with `syncs`, the disk's mean sync latency.
+        public var syncSeconds = 0.0
         public var bytesWritten = 0
     }
 
     public var statistics: Statistics {
         let groups = state.withLock { $0.groups }
-        return writer.withLock { Statistics(groups: groups, syncs: $0.syncs, bytesWritten: $0.bytesWritten) }
+        return writer.withLock {
+            Statistics(groups: groups, syncs: $0.syncs, syncSeconds: Double($0.syncTime.components.seconds) + Double($0.syncTime.components.attoseconds) / 1e18,
+                       bytesWritten: $0.bytesWritten)
+        }
     }
 
     /// Only the writer queue touches this (the lock is uncontended; it makes that checkable).
@@ -116,6 +121,7 @@ public final class WriteAheadLog: RegistryLog {
         /// Under `interval`: a sync is scheduled for the dirty data.
         var syncScheduled = false
         var syncs = 0
+        var syncTime = Duration.zero
         var bytesWritten = 0
     }
 
@@ -291,7 +297,9 @@ public final class WriteAheadLog: RegistryLog {
         switch configuration.policy {
         case .fsync:
             writer.syncs += 1
+            let started = ContinuousClock.now
             if fdatasync(writer.fd) != 0 { return "fdatasync log segment: \(String(cString: strerror(errno)))" }
+            writer.syncTime += ContinuousClock.now - started
             writer.dirty = false
         case .interval(let milliseconds) where !writer.syncScheduled:
             writer.syncScheduled = true

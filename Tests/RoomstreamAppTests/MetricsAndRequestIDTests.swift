@@ -44,6 +44,7 @@ struct MetricsAndRequestIDTests {
         #expect(syncs >= 1)
         #expect(Self.value(text, "roomstream_log_groups") == syncs)
         #expect((Self.value(text, "roomstream_log_written_bytes") ?? 0) > 0)
+        #expect((Self.value(text, "roomstream_log_sync_seconds") ?? 0) > 0)
         #expect(text.contains("# TYPE roomstream_http_request_duration_seconds histogram"))
         await service.stop()
     }
