@@ -64,7 +64,7 @@ measure() { # name, wrk args...
   local cpu; cpu=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$requests" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
   local cs; cs=$(awk -v a="$sw_before" -v b="$sw_after" -v n="$requests" 'BEGIN { printf "%.2f", (b - a) / n }')
   printf '%-17s %10s req/s  %8s server CPU-us/request  %5s ctx switches/request  p50 %8s  p99 %8s  %s\n' "$name" "$rps" "$cpu" "$cs" "$p50" "$p99" "$(echo "$out" | grep -E 'Non-2xx|Socket errors' | tr '\n' ' ')"
-  eval "${name}_rps=$rps; ${name}_cpu=$cpu; ${name}_p99=$p99"
+  eval "${name}_rps=$rps; ${name}_cpu=$cpu; ${name}_p99=$p99; ${name}_cs=$cs"
 }
 # One wrk thread, and a fresh server (empty data directory) for each ingest run, no warm-up:
 # ingest.lua's seq counters start at 1 in every wrk thread and run, and a seq posted twice is
@@ -148,6 +148,8 @@ awk -v a="$ingest_log_fsync_rps" -v b="$ingest_log_off_rps" -v c="$ingest_log_fs
 awk -v a="$ingest_log_off_cpu" -v b="$nginx_ingest_cpu" 'BEGIN {
   printf "ratio roomstream (log off)/nginx, CPU per ingest request: %.2fx\n", a / b }'
 awk -v c="$ingest_log_off_cpu" 'BEGIN { printf "goal: <= 35 us server CPU per ingest request: %s (%.1f us, log off)\n", (c <= 35 ? "met" : "NOT met"), c }'
+awk -v off="$ingest_log_off_cs" -v fsync="$ingest_log_fsync_cs" 'BEGIN {
+  printf "goal: <= 1 context switch per ingest request at saturation: %s (%.2f log off, %.2f fsync)\n", (off <= 1 && fsync <= 1 ? "met" : "NOT met"), off, fsync }'
 awk -v p1="$ingest_half_load_1_p99" -v p2="$ingest_half_load_2_p99" -v p3="$ingest_half_load_3_p99" '
   function ms(p,  v) { v = p + 0; if (p ~ /us$/) v /= 1000; else if (p ~ /ms$/) v += 0; else if (p ~ /s$/) v *= 1000; return v }
   BEGIN {
@@ -157,5 +159,7 @@ awk -v p1="$ingest_half_load_1_p99" -v p2="$ingest_half_load_2_p99" -v p3="$inge
 
 if [ "${BENCH_COMPARE:-1}" != 0 ]; then
   echo "== against Hummingbird 2 + JSONDecoder (../shared/bench/compare-ingest.sh; each server alone on CPU 0, wrk on CPU 1; roomstream on its default, the write-ahead log with fsync) =="
-  bash "$SHARED/bench/compare-ingest.sh" .build/release/roomstream "${BENCH_ROUNDS:-2}"
+  bash "$SHARED/bench/compare-ingest.sh" .build/release/roomstream "${BENCH_ROUNDS:-2}" | tee "$work/compare.out"
+  ratio=$(sed -n 's/^ratio roomstream\/hummingbird = \([0-9.]*\).*/\1/p' "$work/compare.out")
+  awk -v r="${ratio:-0}" 'BEGIN { printf "goal: >= 8x the Hummingbird peer'"'"'s req/s on one core: %s (%.2fx)\n", (r >= 8 ? "met" : "NOT met"), r }'
 fi
