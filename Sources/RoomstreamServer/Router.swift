@@ -138,13 +138,15 @@ public struct Router: Sendable {
             return HTTPResponse(status: .noContent, headers: [HTTPHeaderField("Allow", allMethods.map(\.rawValue).joined(separator: ", "))])
         }
         let (rawPath, rawQuery) = Self.splitTarget(request.target)
-        // Split on bytes: "/" is ASCII, and Character-level splitting costs grapheme breaking.
-        // Segments stay raw bytes: literals are compared on them, and only parameters (and
-        // segments with a `%`) are decoded into strings.
-        let segments = Array(rawPath.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst())
-        for raw in segments where raw.contains(UInt8(ascii: "%")) {
-            guard PercentDecoding.decode(Substring(raw)) != nil else {
-                throw APIError.badRequest("invalid_path", "path segment '\(Substring(raw))' has invalid percent-encoding")
+        // Segments are walked on bytes ("/" is ASCII; Character-level splitting costs grapheme
+        // breaking), without collecting them into an array, and stay raw bytes: literals are
+        // compared on them, and only parameters (and segments with a `%`) are decoded.
+        let segments = PathSegments(rawPath.utf8)
+        if rawPath.utf8.contains(UInt8(ascii: "%")) {
+            for raw in segments where raw.contains(UInt8(ascii: "%")) {
+                guard PercentDecoding.decode(Substring(raw)) != nil else {
+                    throw APIError.badRequest("invalid_path", "path segment '\(Substring(raw))' has invalid percent-encoding")
+                }
             }
         }
 
@@ -190,10 +192,11 @@ public struct Router: Sendable {
     /// Literals are compared decoded, as before: on the bytes themselves when a segment has no
     /// `%` (then they are the decoded form), else after decoding it. Callers have checked every
     /// `%` segment decodes.
-    static func match(_ pattern: [Segment], _ segments: [Substring.UTF8View]) -> [(name: String, value: String)]? {
-        guard pattern.count == segments.count else { return nil }
-        // Literals first: a mismatch costs no decoding and no allocation.
-        for (expected, actual) in zip(pattern, segments) {
+    static func match(_ pattern: [Segment], _ segments: PathSegments) -> [(name: String, value: String)]? {
+        // Literals first (and the count): a mismatch costs no decoding and no allocation.
+        var remaining = segments.makeIterator()
+        for expected in pattern {
+            guard let actual = remaining.next() else { return nil }
             guard case .literal(let literal) = expected else { continue }
             if actual.contains(UInt8(ascii: "%")) {
                 guard PercentDecoding.decode(Substring(actual)) == literal else { return nil }
@@ -201,7 +204,9 @@ public struct Router: Sendable {
                 return nil
             }
         }
+        guard remaining.next() == nil else { return nil }
         var parameters: [(name: String, value: String)] = []
+        parameters.reserveCapacity(2)
         for (expected, actual) in zip(pattern, segments) {
             // A non-empty raw segment decodes to a non-empty value (each %XX is one byte).
             guard case .parameter(let name) = expected else { continue }
@@ -209,5 +214,33 @@ public struct Router: Sendable {
             parameters.append((name, value))
         }
         return parameters
+    }
+}
+
+/// A path's segments, as `split(separator: "/", omittingEmptySubsequences: false).dropFirst()`
+/// would give them ("/a//b/" → "a", "", "b", ""), walked in place instead of collected.
+struct PathSegments: Sequence {
+    let path: Substring.UTF8View
+    init(_ path: Substring.UTF8View) { self.path = path }
+
+    struct Iterator: IteratorProtocol {
+        let path: Substring.UTF8View
+        /// Where the next segment starts; nil once the last one is given.
+        var start: Substring.UTF8View.Index?
+
+        mutating func next() -> Substring.UTF8View? {
+            guard let from = start else { return nil }
+            if let slash = path[from...].firstIndex(of: UInt8(ascii: "/")) {
+                start = path.index(after: slash)
+                return path[from..<slash]
+            }
+            start = nil
+            return path[from...]
+        }
+    }
+
+    /// The piece before the first "/" is dropped (a path without one has no segments).
+    func makeIterator() -> Iterator {
+        Iterator(path: path, start: path.firstIndex(of: UInt8(ascii: "/")).map { path.index(after: $0) })
     }
 }

@@ -66,6 +66,14 @@ struct RouterTests {
         if testCase.status >= 400 { #expect(response.header("Content-Type") == "application/json") }
     }
 
+    /// The segments walked in place are exactly those `split` + `dropFirst` gave before.
+    @Test(arguments: ["/", "", "/a", "/a/", "//", "/a//b/", "a/b", "/v1/rooms/r%2F1/peers/p/samples", "no-slash", "/é/ü", "///"])
+    func pathSegmentsAreTheSplitOnSlash(_ path: String) {
+        let expected = Array(path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()).map { Array($0) }
+        let walked = PathSegments(Substring(path).utf8).map { Array($0) }
+        #expect(walked == expected)
+    }
+
     @Test func unexpectedErrorsAreReported() {
         let seen = LockedBox<String>("")
         var router = Router { error, request in seen.set("\(request.target) \(type(of: error))") }
