@@ -46,10 +46,14 @@ import Testing
         _ = await server.stop()
         let seen = observer.state.withLock { $0 }
         #expect(seen.outside.isEmpty, "handled outside a batch: \(seen.outside)")
+        // Pairs: never an end without its begin, never a begin inside a batch. (Whether the
+        // last batch has ended when stop() returns is not checked: its completion runs on a
+        // loop, inside a batch.)
         #expect(seen.unbalanced == 0)
-        #expect(seen.open.values.allSatisfy { $0 == 0 })
+        #expect(seen.nested == 0)
+        // (a and b may share a batch too: a connection reads until EAGAIN, and a fast client's
+        // next requests can arrive before that.)
         #expect(seen.handledIn["b"] != nil && seen.handledIn["b"] == seen.handledIn["c"])
-        #expect(seen.handledIn["a"] != seen.handledIn["b"])
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
@@ -392,6 +396,7 @@ final class BatchRecorder: EventBatchObserver {
         var current: [UInt64: Int] = [:]
         var batches = 0
         var unbalanced = 0
+        var nested = 0
         var handledIn: [String: Int] = [:]
         var outside: [String] = []
     }
@@ -400,6 +405,7 @@ final class BatchRecorder: EventBatchObserver {
     func batchBegan() {
         let thread = Self.thread()
         state.withLock { state in
+            if state.open[thread, default: 0] > 0 { state.nested += 1 }
             state.open[thread, default: 0] += 1
             state.batches += 1
             state.current[thread] = state.batches
