@@ -146,8 +146,8 @@ final class ServiceMetrics: Sendable {
             gauge("roomstream_connection_pressure", "1 while open connections are above the high-water mark (shortened header and idle timeouts)").set(server.underPressure ? 1 : 0)
         }
         if let log {
-            // Records per group (requests per `fdatasync` under `fsync`) is the group commit's
-            // effect: rate(roomstream_ingest_items_total) / rate(roomstream_log_syncs).
+            // Records per group (about the accepted ingest requests per `fdatasync` under `fsync`)
+            // is the group commit's effect: the 202s' rate over rate(roomstream_log_syncs).
             gauge("roomstream_log_groups", "Write-ahead log writes since start, each carrying every record appended while the previous one ran").set(log.groups)
             gauge("roomstream_log_syncs", "Write-ahead log fdatasync calls since start").set(log.syncs)
             gauge("roomstream_log_written_bytes", "Bytes written to the write-ahead log since start").set(log.bytesWritten)
