@@ -17,8 +17,9 @@ import RoomstreamCore
 /// policy, one `fdatasync`: a group commit, so requests that arrive during a sync share the
 /// next one. While an event loop handles one `epoll_wait`'s worth of requests (a batch, see
 /// `batchBegan`), the writer is not started for each record: the batch's end starts it, so one
-/// group (one `fdatasync`) carries the whole batch. After a checkpoint (which records the last LSN it includes) older segments are
-/// deleted. A torn last record fails its length or checksum and ends that segment's replay.
+/// group (one `fdatasync`) carries the whole batch. After a checkpoint (which records the last
+/// LSN it includes) older segments are deleted. A torn last record fails its length or checksum
+/// and ends that segment's replay.
 ///
 /// Segments are written in place over zeros laid down ahead of the writer
 /// (`preallocateBytes` at a time), not appended: `fdatasync` after an append must also commit
@@ -104,8 +105,7 @@ public final class WriteAheadLog: RegistryLog {
     public var statistics: Statistics {
         let groups = state.withLock { $0.groups }
         return writer.withLock {
-            Statistics(groups: groups, syncs: $0.syncs, syncSeconds: Double($0.syncTime.components.seconds) + Double($0.syncTime.components.attoseconds) / 1e18,
-                       bytesWritten: $0.bytesWritten)
+            Statistics(groups: groups, syncs: $0.syncs, syncSeconds: $0.syncTime.seconds, bytesWritten: $0.bytesWritten)
         }
     }
 
