@@ -32,9 +32,14 @@ struct IngestCORS: Sendable {
     }
 
     /// For the server's own error answers (413, 431, 408, 503 before any route runs): the
-    /// `*` headers when any origin may post. With a list of origins they would have to echo the
-    /// request's `Origin`, which such an answer may not have read, so they carry none.
-    var serverErrorHeaders: [HTTPHeaderField] { allowsAnyOrigin ? responseHeaders(origin: "*") : [] }
+    /// `*` headers when any origin may post; with a list, a listed origin's headers when the
+    /// request's `Origin` line was read before the error (a 413 reads the whole head), so the
+    /// SDK on that page can read the status. An origin not listed, or a head cut short before
+    /// its `Origin`, gets none.
+    var serverErrorHeaders: ServerErrorHeaders {
+        if allowsAnyOrigin { return ServerErrorHeaders(always: responseHeaders(origin: "*")) }
+        return ServerErrorHeaders(byOrigin: Dictionary(uniqueKeysWithValues: origins.map { ($0, responseHeaders(origin: $0)) }))
+    }
 
     /// `*` when any origin may post (no credentials are involved), else the origin itself with
     /// `Vary: Origin` so that caches keep answers for different origins apart. `Retry-After`

@@ -91,6 +91,15 @@ public struct HTTPRequestParser: Sendable {
     /// True when any byte of a next request has arrived.
     public var hasPartialRequest: Bool { end > messageStart }
 
+    /// The field lines of the request being parsed that were read so far: all of them once its
+    /// head is complete (while its body arrives, or when it failed after the head, as a 413
+    /// does), none before its first field line. For the answers the server gives before a
+    /// request is handed out, which may depend on one of them (a CORS `Origin`). Empty
+    /// between requests.
+    public var partialFields: HTTPFields {
+        HTTPFields(storage: buffer[messageStart..<end], entries: head.fields)
+    }
+
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         compact()
         makeRoom(for: bytes.count)

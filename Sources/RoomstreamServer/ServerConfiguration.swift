@@ -71,9 +71,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var reclaimBatch = 16
     /// Headers added to the answers the server itself gives before any route runs (parse
     /// errors such as 413 and 431, 408, 503 `server_busy`). The service puts its CORS headers
-    /// here when any origin may post, so a browser SDK can read those statuses (and
-    /// `Retry-After`) instead of seeing a network error it would retry forever.
-    public var serverErrorHeaders: [HTTPHeaderField] = []
+    /// here, so a browser SDK can read those statuses (and `Retry-After`) instead of seeing a
+    /// network error it would retry forever.
+    public var serverErrorHeaders = ServerErrorHeaders()
     /// Open connections above which the server is under pressure.
     public var pressureHighWaterConnections: Int { max(1, maxConnections * pressureHighWaterPercent / 100) }
     public var limits: HTTPParserLimits
@@ -104,5 +104,28 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.eventLoopCount = eventLoopCount
         self.readChunkBytes = readChunkBytes
         self.maxLingerBytes = maxLingerBytes
+    }
+}
+
+/// The headers of the server's own error answers (before any route runs): some always, some
+/// only when the request read so far carries a given `Origin` (a CORS answer to a listed
+/// origin must name it, Fetch standard "CORS protocol"). A head cut short before its `Origin`
+/// line gets only the first kind.
+public struct ServerErrorHeaders: Sendable, Equatable {
+    public var always: [HTTPHeaderField]
+    /// By the request's `Origin` value, compared byte for byte (an origin is serialized ASCII,
+    /// RFC 6454 §6.1). Bounded by the configuration that lists the origins.
+    public var byOrigin: [String: [HTTPHeaderField]]
+
+    public init(always: [HTTPHeaderField] = [], byOrigin: [String: [HTTPHeaderField]] = [:]) {
+        self.always = always
+        self.byOrigin = byOrigin
+    }
+
+    /// The headers for an answer to a request whose fields read so far are `fields`.
+    public func headers(for fields: HTTPFields) -> [HTTPHeaderField] {
+        guard !byOrigin.isEmpty, let origin = fields.valueBytes("origin"),
+              let matched = byOrigin[String(decoding: origin, as: UTF8.self)] else { return always }
+        return always + matched
     }
 }

@@ -74,9 +74,10 @@ struct IngestCORSTests {
     }
 
     /// The server's own answers before any route (here 413 for a declared body over
-    /// `max_body_bytes`) carry the `*` headers, so the SDK reads the status and drops the batch
-    /// instead of retrying what looks like a network error forever.
-    @Test func theServersOwnErrorsCarryTheStarHeaders() async throws {
+    /// `max_body_bytes`, and 431) carry the CORS headers (`*`, or a listed origin the head
+    /// named), so the SDK reads the status and drops the batch instead of retrying what looks
+    /// like a network error forever.
+    @Test func theServersOwnErrorsCarryTheCORSHeaders() async throws {
         let open = try AppTestService { $0.server.limits.maxBodyBytes = 1024 }
         let huge = "POST \(Self.samplesPath) HTTP/1.1\r\nHost: t\r\nOrigin: https://anywhere.example\r\nAuthorization: Bearer \(AppTestService.ingestKey)\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n"
         let client = try open.client()
@@ -86,13 +87,32 @@ struct IngestCORSTests {
         #expect(tooLarge.headers["access-control-allow-origin"] == "*")
         #expect(tooLarge.headers["access-control-expose-headers"] == "Retry-After")
         await open.stop()
-        // With a list of origins the answer cannot echo one it has not read: no CORS headers.
-        let listed = try AppTestService { $0.corsOrigins = [Self.app]; $0.server.limits.maxBodyBytes = 1024 }
+        // With a list of origins: a listed origin read before the error is named (the SDK on
+        // that page reads the 413 and drops the batch instead of retrying it forever, which
+        // would hold every later batch behind it); another origin gets nothing.
+        let listed = try AppTestService { $0.corsOrigins = [Self.app, "http://localhost:3000"]; $0.server.limits.maxBodyBytes = 1024; $0.server.limits.maxHeaderBytes = 1024 }
+        let page = try listed.client()
+        page.send(huge.replacingOccurrences(of: "https://anywhere.example", with: Self.app))
+        let named = try #require(page.readResponse())
+        #expect(named.status == 413)
+        #expect(named.headers["access-control-allow-origin"] == Self.app)
+        #expect(named.headers["vary"] == "Origin")
+        #expect(named.headers["access-control-expose-headers"] == "Retry-After")
         let other = try listed.client()
         other.send(huge)
         let refused = try #require(other.readResponse())
         #expect(refused.status == 413)
         #expect(refused.headers["access-control-allow-origin"] == nil)
+        // A head cut short (431) names the origin only if its line came before the excess.
+        let longField = "X-Long: " + String(repeating: "x", count: 2_000) + "\r\n"
+        for (originFirst, expected) in [(true, Self.app as String?), (false, nil)] {
+            let originLine = "Origin: \(Self.app)\r\n"
+            let client = try listed.client()
+            client.send("POST \(Self.samplesPath) HTTP/1.1\r\nHost: t\r\n" + (originFirst ? originLine + longField : longField + originLine) + "\r\n")
+            let answer = try #require(client.readResponse())
+            #expect(answer.status == 431)
+            #expect(answer.headers["access-control-allow-origin"] == expected, "origin first: \(originFirst)")
+        }
         await listed.stop()
     }
 

@@ -272,4 +272,39 @@ struct BodySlackTests {
         request.body = [1, 2, 3]
         #expect(request.bodyReadableSlackBytes == 0)
     }
+
+    /// The fields read so far, which the server's own error answers use (a listed CORS
+    /// `Origin`): a complete head's fields while its body arrives or after it failed, the lines
+    /// read so far of a head cut short, none once a request is handed out. Every feeding.
+    @Test(arguments: [
+        // (bytes, body limit, expected Origin, expected field count)
+        ("POST / HTTP/1.1\r\nHost: h\r\nOrigin: https://a.example\r\nContent-Length: 10\r\n\r\nabc", 1024, "https://a.example", 3),
+        ("POST / HTTP/1.1\r\nHost: h\r\nOrigin:  https://a.example \r\nContent-Length: 4096\r\n\r\n", 1024, "https://a.example", 3),
+        ("POST / HTTP/1.1\r\nOrigin: https://a.example\r\nX-Long: \(String(repeating: "x", count: 200))\r\n", 1024, "https://a.example", 1),
+        ("POST / HTTP/1.1\r\nHost: h\r\nOrigin: https://a.exa", 1024, nil, 1),
+        ("POST / HTTP/1.1\r\nHost: h\r\nX: 1\r\nOrigin: https://a.example\r\nContent-Length: 1\r\n\r\n!", 1024, nil, 0),
+        ("GET / HTTP/1.1\r\nHost: h\r\nOrigin: https://a.example\r\nContent-Length: x\r\n\r\n", 1024, "https://a.example", 3),
+    ] as [(String, Int, String?, Int)])
+    func partialFieldsHoldWhatWasReadOfTheRequest(_ text: String, _ maxBodyBytes: Int, _ origin: String?, _ count: Int) {
+        let bytes = Array(text.utf8)
+        var limits = HTTPParserLimits()
+        limits.maxBodyBytes = maxBodyBytes
+        limits.maxHeaderBytes = 128
+        for feeding in Feeding.all(for: bytes) {
+            var parser = HTTPRequestParser(limits: limits)
+            feed: for chunk in feeding.chunks(of: bytes) {
+                parser.append(contentsOf: chunk)
+                while true {
+                    switch parser.next() {
+                    case .needMoreData: continue feed
+                    case .error: break feed
+                    case .request, .continueExpected: continue
+                    }
+                }
+            }
+            #expect(parser.partialFields.count == count, "fed \(feeding)")
+            #expect(parser.partialFields["origin"] == origin, "fed \(feeding)")
+        }
+    }
 }
+
