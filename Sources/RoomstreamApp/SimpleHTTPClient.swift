@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import RoomstreamBasics
 
 /// A minimal blocking HTTP/1.1 client over one keep-alive connection, for the simulator.
 /// Plain http only; responses are framed by Content-Length (what roomstream sends).
@@ -37,7 +38,7 @@ final class SimpleHTTPClient {
         self.port = components.port ?? 80
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit { if fd >= 0 { closeDescriptor(fd) } }
 
     private func connectIfNeeded() throws {
         guard fd < 0 else { return }
@@ -49,7 +50,7 @@ final class SimpleHTTPClient {
         let socketFD = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
         guard socketFD >= 0, Glibc.connect(socketFD, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
             let message = String(cString: strerror(errno))
-            if socketFD >= 0 { close(socketFD) }
+            if socketFD >= 0 { closeDescriptor(socketFD) }
             throw ClientError.connect("\(host):\(port): \(message)")
         }
         var one: Int32 = 1
@@ -61,7 +62,7 @@ final class SimpleHTTPClient {
     }
 
     private func reset() {
-        if fd >= 0 { close(fd) }
+        if fd >= 0 { closeDescriptor(fd) }
         fd = -1
     }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import RoomstreamHTTP
+import RoomstreamBasics
 
 /// Performs what `ConnectionStateMachine` decides for one socket: reads into the parser,
 /// calls the handler, writes responses with one `writev`, and closes, all on its loop's
@@ -155,7 +156,7 @@ final class Connection: @unchecked Sendable {
     func abandon() {
         guard !closed else { return }
         closed = true
-        Glibc.close(fd)
+        closeDescriptor(fd)
     }
 
     // MARK: Requests
@@ -361,7 +362,7 @@ final class Connection: @unchecked Sendable {
         guard !closed else { return }
         closed = true
         loop.remove(self)
-        Glibc.close(fd)
+        closeDescriptor(fd)
         server.adjustBufferedRequestBytes(by: -accountedBytes)
         accountedBytes = 0
         server.connectionClosed(client: client)

@@ -72,8 +72,8 @@ final class EventLoop: @unchecked Sendable {
         wakeFD = rs_eventfd()
         guard wakeFD >= 0, rs_epoll_add(epollFD, wakeFD, 1) == 0 else {
             let code = errno
-            if wakeFD >= 0 { close(wakeFD) }
-            close(epollFD)
+            if wakeFD >= 0 { closeDescriptor(wakeFD) }
+            closeDescriptor(epollFD)
             // Forgotten and stopped: a later stop() must not write to (or anyone close) a
             // descriptor number the process may have reused since.
             wakeFD = -1
@@ -204,8 +204,8 @@ final class EventLoop: @unchecked Sendable {
         // without telling it.
         for connection in Array(connections.values) { connection.abandon() }
         connections = [:]
-        close(wakeFD)
-        close(epollFD)
+        closeDescriptor(wakeFD)
+        closeDescriptor(epollFD)
     }
 
     /// Checks every connection's deadline (shortened under pressure) and publishes the census.

@@ -105,13 +105,13 @@ public final class HTTPServer: Sendable {
                 }
             }
         } catch {
-            close(fd)
+            closeDescriptor(fd)
             for loop in loops { loop.stop() }
             throw error
         }
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: acceptQueue)
         source.setEventHandler { [weak self] in self?.acceptPending(fd) }
-        source.setCancelHandler { close(fd) }
+        source.setCancelHandler { closeDescriptor(fd) }
         listener.withLock {
             $0.fd = fd
             $0.port = port
@@ -207,7 +207,7 @@ public final class HTTPServer: Sendable {
             let (client, admitted) = reserveClientSlot(peer)
             guard admitted else {
                 refusedPerClientCount.add(1, ordering: .relaxed)  // before close, so whoever sees the close sees the count
-                close(fd)
+                closeDescriptor(fd)
                 logAtMostEvery10s("per_client", "client connection cap reached; closing its new connections", [
                     "client": "\(peer.map { "\($0)" } ?? "")", "max_connections_per_client": "\(configuration.maxConnectionsPerClient)",
                     "refused_total": "\(refusedPerClientCount.load(ordering: .relaxed))",
@@ -240,7 +240,7 @@ public final class HTTPServer: Sendable {
     /// drain (an admission passed between loops) would miss it: it is closed instead.
     private func open(fd: Int32, peer: IPAddress?, client: IPAddress?, on loop: EventLoop) {
         guard !isDraining else {
-            close(fd)
+            closeDescriptor(fd)
             connectionClosed(client: client)
             return
         }
@@ -290,7 +290,7 @@ public final class HTTPServer: Sendable {
 
     private func refuseAtLimit(fd: Int32, client: IPAddress?) {
         rejected.add(1, ordering: .relaxed)  // before close, so whoever sees the close sees the count
-        close(fd)
+        closeDescriptor(fd)
         if let client { releaseClientSlot(client) }
         logAtMostEvery10s("limit", "connection limit reached and no connection can be reclaimed; closing new connections", [
             "max_connections": "\(configuration.maxConnections)", "rejected_total": "\(rejected.load(ordering: .relaxed))",

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CEpoll
 import RoomstreamHTTP
+import RoomstreamBasics
 
 /// A failed socket call, with the errno it left.
 public struct SocketError: Error, CustomStringConvertible, Sendable {
@@ -46,12 +47,12 @@ enum Socket {
             }
             guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
                 lastError = SocketError(operation: "bind \(host):\(port)", errno: errno)
-                close(fd)
+                closeDescriptor(fd)
                 continue
             }
             guard Glibc.listen(fd, Int32(backlog)) == 0 else {
                 lastError = SocketError(operation: "listen", errno: errno)
-                close(fd)
+                closeDescriptor(fd)
                 continue
             }
             return fd

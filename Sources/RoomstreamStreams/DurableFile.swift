@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RoomstreamBasics
 
 /// Writes a file so that after a crash it is either absent or complete: write `name.tmp`,
 /// fsync it, rename it over `name`, fsync the directory.
@@ -67,10 +68,9 @@ public final class DurableFile {
         guard fsync(fd) == 0 else { throw .io(operation: "fsync", path: temporaryPath, errno: errno) }
         // close(2) releases the descriptor even when it reports an error: forget it first, so
         // the deinit never closes the number again (by then another file's or socket's).
-        let closed = close(fd)
-        let closeError = errno
+        let closeError = closeDescriptor(fd)
         fd = -1
-        guard closed == 0 else {
+        guard closeError == 0 else {
             unlink(temporaryPath)
             throw .io(operation: "close", path: temporaryPath, errno: closeError)
         }
@@ -83,7 +83,7 @@ public final class DurableFile {
         let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let dirfd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dirfd >= 0 else { throw .io(operation: "open directory", path: directory, errno: errno) }
-        defer { close(dirfd) }
+        defer { closeDescriptor(dirfd) }
         guard fsync(dirfd) == 0 else { throw .io(operation: "fsync directory", path: directory, errno: errno) }
     }
 
@@ -101,7 +101,7 @@ public final class DurableFile {
 
     deinit {
         if fd >= 0 {
-            close(fd)
+            closeDescriptor(fd)
             unlink(temporaryPath)
         }
     }

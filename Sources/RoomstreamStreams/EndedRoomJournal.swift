@@ -72,7 +72,7 @@ public struct EndedRoomJournal: Sendable {
         let path = "\(directory)/\(entry.name)"
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(operation: "read", path: path, errno: errno) }
-        defer { close(fd) }
+        defer { closeDescriptor(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .io(operation: "read", path: path, errno: errno) }
         let size = Int(info.st_size)

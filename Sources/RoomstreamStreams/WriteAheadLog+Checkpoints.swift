@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import RoomstreamBasics
 
 /// Checkpoints and stopping: the log rolls to a new segment before a checkpoint's snapshot,
 /// drops the segments a durable checkpoint covers, and is written out at a graceful stop.
@@ -67,7 +68,7 @@ extension WriteAheadLog {
             writer.withLock { writer in
                 if writer.fd >= 0 {
                     _ = fdatasync(writer.fd)
-                    Glibc.close(writer.fd)
+                    closeDescriptor(writer.fd)
                     writer.fd = -1
                 }
             }

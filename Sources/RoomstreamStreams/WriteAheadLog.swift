@@ -158,7 +158,7 @@ public final class WriteAheadLog: RegistryLog {
 
     deinit {
         let fd = writer.withLock { $0.fd }
-        if fd >= 0 { Glibc.close(fd) }
+        if fd >= 0 { closeDescriptor(fd) }
     }
 
     // MARK: Appending (any thread; the registry's lock is held)
@@ -310,7 +310,7 @@ public final class WriteAheadLog: RegistryLog {
         if writer.currentBytes >= configuration.segmentBytes {
             // The group is written; a failure to start the next segment fails the next group.
             do { try Self.openSegment(first: through + 1, directory: configuration.directory, writer: &writer) } catch {
-                Glibc.close(writer.fd)
+                closeDescriptor(writer.fd)
                 writer.fd = -1
             }
         }
@@ -364,23 +364,23 @@ public final class WriteAheadLog: RegistryLog {
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .io(operation: "create", path: path, errno: errno) }
         if let error = writeAll(fd, magic) {
-            Glibc.close(fd)
+            closeDescriptor(fd)
             throw .unsupported("write \(path): \(error)")
         }
         guard fdatasync(fd) == 0 else {
             let code = errno
-            Glibc.close(fd)
+            closeDescriptor(fd)
             throw .io(operation: "fdatasync", path: path, errno: code)
         }
         do {
             try DurableFile.syncDirectory(of: path)
         } catch {
-            Glibc.close(fd)
+            closeDescriptor(fd)
             throw error
         }
         if writer.fd >= 0 {
             _ = fdatasync(writer.fd)
-            Glibc.close(writer.fd)
+            closeDescriptor(writer.fd)
         }
         writer.fd = fd
         writer.currentBytes = magic.count

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import RoomstreamBasics
 import TestSupport
 import Testing
 
@@ -25,7 +26,7 @@ import Testing
 
     static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
+        defer { closeDescriptor(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import RoomstreamBasics
 import Testing
 
@@ -20,4 +23,27 @@ struct BasicsTests {
     func split(_ seconds: Int, _ days: Int, _ second: Int) {
         #expect(CivilDate.split(epochSeconds: seconds) == (days, second))
     }
+
+    @Test func closeDescriptorClosesOnce() {
+        var ends: [Int32] = [-1, -1]
+        #expect(pipe(&ends) == 0)
+        #expect(closeDescriptor(ends[0]) == 0)
+        #expect(closeDescriptor(ends[1]) == 0)
+        #expect(fcntl(ends[0], F_GETFD) == -1 && errno == EBADF)
+    }
+
+    #if DEBUG
+    /// A second close of a number stops a debug build (the tests, the sanitizer runs), where a
+    /// release build would go on: that is the guard against double closes coming back.
+    @Test func aDoubleCloseStopsADebugBuild() async {
+        await #expect(processExitsWith: .failure) {
+            var ends: [Int32] = [-1, -1]
+            _ = pipe(&ends)
+            closeDescriptor(ends[0])
+            closeDescriptor(ends[1])
+            closeDescriptor(ends[0])
+        }
+    }
+    #endif
 }
+

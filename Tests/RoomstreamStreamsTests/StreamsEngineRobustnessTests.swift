@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import RoomstreamBasics
 import RoomstreamCore
 import RoomstreamIngest
 @testable import RoomstreamStreams
@@ -155,6 +156,6 @@ struct StreamsEngineRobustnessTests {
         #expect(!done.get(), "status and the admin change waited for the upload")
         closeStore()
         #expect(await eventually(timeout: .seconds(30)) { done.get() })
-        storeLock.withLock { _ = close(listener) }
+        storeLock.withLock { _ = closeDescriptor(listener) }
     }
 }

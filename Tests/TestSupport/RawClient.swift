@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import RoomstreamBasics
 
 /// A socket call in a test client failed.
 public struct ClientError: Error, CustomStringConvertible {
@@ -67,7 +68,7 @@ public final class RawClient {
     /// (its resolver's socketpair closed under it): strace showed close(n) = EBADF from here.
     private func closeAndForget() {
         guard fd >= 0 else { return }
-        close(fd)
+        closeDescriptor(fd)
         fd = -1
     }
 

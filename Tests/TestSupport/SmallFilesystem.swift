@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import RoomstreamBasics
 
 /// A small filesystem the test mounts itself (tmpfs; root only), for ENOSPC.
 public final class SmallFilesystem {
@@ -28,7 +29,7 @@ public final class SmallFilesystem {
         let fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         let chunk = [UInt8](repeating: 0x61, count: 4096)
         while chunk.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
-        close(fd)
+        closeDescriptor(fd)
         return filler
     }
 
