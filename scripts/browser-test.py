@@ -89,17 +89,18 @@ class Processes:
                 child.wait()
 
 
-def start_roomstream(processes, binary, work):
+def start_roomstream(processes, binary, work, name="roomstream", server=None, ingest=None):
     port = free_port()
     config = {
-        "server": {"host": "127.0.0.1", "port": port}, "ingest": {"keys": [KEY], "peer_timeout_seconds": 30},
+        "server": {"host": "127.0.0.1", "port": port, **(server or {})},
+        "ingest": {"keys": [KEY], "peer_timeout_seconds": 30, **(ingest or {})},
         "admin": {"token": ADMIN}, "log": {"level": "info"},
         "streams": [{"id": "calls", "interval_minutes": 60, "destination": {"type": "directory", "path": "files/calls"}}],
     }
-    path = os.path.join(work, "roomstream.json")
+    path = os.path.join(work, name + ".json")
     with open(path, "w") as f:
         json.dump(config, f)
-    processes.start("roomstream", [binary, "serve", "--config", path, "--data-dir", os.path.join(work, "data")])
+    processes.start(name, [binary, "serve", "--config", path, "--data-dir", os.path.join(work, name + "-data")])
     base = f"http://127.0.0.1:{port}"
     wait_for(lambda: call_api("GET", base + "/readyz")[0] == 200, 20, "roomstream ready")
     return base
@@ -306,6 +307,33 @@ def sdk_against_failures(driver, page, service):
         fake.shutdown()
 
 
+def listed_origin_reads_413(driver, page, processes, binary, work):
+    """With ingest.cors_origins listing the page's origin (not `*`), a body over max_body_bytes
+    is answered 413 by the server before any route runs. The page must be able to read that
+    answer: the SDK then drops the batch and goes on. Without CORS headers on it the browser
+    reports a network error, and the SDK would retry the same batch with backoff while later
+    ones queue behind it and are dropped."""
+    service = start_roomstream(processes, binary, work, name="roomstream-listed",
+                               server={"max_body_bytes": 64}, ingest={"keys": ["offline-key-0001"], "cors_origins": [page]})
+    query = urllib.parse.urlencode({"service": service, "sdk": service + "/sdk/roomstream.js"})
+    driver.get_log("browser")  # start from an empty console
+    driver.switch_to.new_window("tab")
+    driver.get(f"{page}/sdk-offline.html?{query}")
+    wait_for(lambda: driver.execute_script("return window.ready"), 10, "SDK loaded")
+    console = []
+
+    def refused():
+        console.extend(entry["message"] for entry in driver.get_log("browser"))
+        return [m for m in console if "batch refused" in m and "413" in m]
+    wait_for(lambda: len(refused()) >= 3, 20, "three batches refused with a readable 413")
+    stats = driver.execute_script("return roomstream.stats()")
+    check(len(refused()) >= 3, f"SDK on a listed origin: reads the server's 413 and drops the batch ({len(refused())} refused)")
+    check(stats["dropped"] == 0 and stats["queued"] <= 1, f"SDK on a listed origin: nothing waits behind the refused batches ({stats})")
+    check(not [m for m in console if "CORS" in m or "Failed to fetch" in m], f"SDK on a listed origin: no CORS or network error in the console ({console[:3]})")
+    driver.close()
+    driver.switch_to.window(driver.window_handles[0])
+
+
 def operator_page(driver, page, service, screenshots):
     # A call in progress, so the page has a live room to show.
     room_id = "live-" + str(int(time.time()))
@@ -373,6 +401,8 @@ def main():
             check_call(service, room_id, connection_type, transport, chromium_version)
         print("the SDK against a failing service", flush=True)
         sdk_against_failures(driver, page, service)
+        print("a listed origin reads the server's 413", flush=True)
+        listed_origin_reads_413(driver, page, processes, os.path.abspath(args.binary), work)
         print("page closed mid-call", flush=True)
         beacon_scenario(driver, page, service)
         print("operator page", flush=True)
@@ -382,7 +412,7 @@ def main():
         print(f"  FAIL  {type(error).__name__}: {error}", flush=True)
         import traceback
         traceback.print_exc()
-        for name in ("roomstream", "coturn"):
+        for name in ("roomstream", "roomstream-listed", "coturn"):
             log = os.path.join(work, name + ".log")
             if os.path.exists(log):
                 print(f"--- {name} log (tail)", open(log, errors="replace").read()[-3000:], sep="\n")
