@@ -178,7 +178,7 @@ final class Connection: @unchecked Sendable {
                     server.countOverload()
                     let response = HTTPResponse.error(.serviceUnavailable, code: "server_busy", message: "too many request bytes are in flight; try again shortly",
                                                       headers: [HTTPHeaderField("Retry-After", "1")])
-                    _ = send(response.addingHeaders(server.configuration.serverErrorHeaders.headers(for: parser.partialFields)), to: .http1_1, omitBody: false, action: machine.parseFailed(now: loop.clock.now()))
+                    _ = send(response.addingHeaders(serverErrorHeaders), to: .http1_1, omitBody: false, action: machine.parseFailed(now: loop.clock.now()))
                     return
                 }
                 resumeReading()
@@ -209,7 +209,7 @@ final class Connection: @unchecked Sendable {
             case .error(let error):
                 server.logger.debug("rejected request", metadata: ["code": "\(error.code)"])
                 let action = machine.parseFailed(now: loop.clock.now())
-                guard send(ErrorResponses.response(for: error).addingHeaders(server.configuration.serverErrorHeaders.headers(for: parser.partialFields)), to: .http1_1, omitBody: false, action: action) else { return }
+                guard send(ErrorResponses.response(for: error).addingHeaders(serverErrorHeaders), to: .http1_1, omitBody: false, action: action) else { return }
             }
         }
     }
@@ -249,6 +249,12 @@ final class Connection: @unchecked Sendable {
         }
     }
 
+    /// The headers of the server's own error answers, for the request read so far (a listed
+    /// CORS `Origin` it carries).
+    private var serverErrorHeaders: [HTTPHeaderField] {
+        server.configuration.serverErrorHeaders.headers(for: parser.partialFields)
+    }
+
     private func accountBufferedBytes() {
         let now = parser.bufferedByteCount
         if now != accountedBytes {
@@ -273,7 +279,7 @@ final class Connection: @unchecked Sendable {
             processBuffered()
         case .sendTimeoutResponse:
             let response = HTTPResponse.error(.requestTimeout, code: "request_timeout", message: "the request did not arrive in time")
-                .addingHeaders(server.configuration.serverErrorHeaders.headers(for: parser.partialFields))
+                .addingHeaders(serverErrorHeaders)
             _ = send(response, to: .http1_1, omitBody: false, action: .sendResponse(close: true))
         case .lingeringClose:
             // Half-close so the client reads our response and EOF, then drain what it still
