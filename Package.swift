@@ -35,6 +35,8 @@ let package = Package(
         // libcurl (Debian libcurl4-openssl-dev) behind one C call per request.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CEpoll"),
+        // O_DIRECT | O_DSYNC opens with statx's direct-I/O alignment, for the write-ahead log.
+        .target(name: "CDirectIO"),
         // MaxMind DB look-ups (Debian libmaxminddb-dev) for peer locations.
         .target(name: "CMaxMind", linkerSettings: [.linkedLibrary("maxminddb")]),
         // zlib (Debian zlib1g-dev) for gzip request bodies.
@@ -42,7 +44,7 @@ let package = Package(
         // The domain: rooms, peers, figures, room records. No I/O; time is passed in.
         .target(name: "RoomstreamCore", dependencies: ["RoomstreamBasics", .product(name: "HeapModule", package: "swift-collections")]),
         // Data streams: windows, seal scheduling, stream definitions (issue 4, in progress).
-        .target(name: "RoomstreamStreams", dependencies: ["RoomstreamBasics", "RoomstreamCore", "CZlib", "CCurl", "CDigest"]),
+        .target(name: "RoomstreamStreams", dependencies: ["RoomstreamBasics", "RoomstreamCore", "CZlib", "CCurl", "CDigest", "CDirectIO"]),
         // Request bodies → domain values (simdjson), with field-naming validation errors.
         .target(name: "RoomstreamIngest", dependencies: ["CSimdjson", "CZlib", "RoomstreamCore"]),
         .target(

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench (ingest part):
 #  1. roomstream-bench: decode+apply µs per real Chrome sample vs JSONDecoder on the same bodies,
-#     the write-ahead log's record size and replay speed, sealing 100,000 journaled rooms, and
+#     the write-ahead log's record size and replay speed, its group commit under fsync with
+#     buffered writes + fdatasync against direct synchronous writes, sealing 100,000 journaled rooms, and
 #     resident memory per live peer with 10,000 peers.
 #  2. wrk with keep-alive posting rotating consecutive real Chrome samples (../shared/bench:
 #     alice-samples.ndjson, ~11.5 KB each, counters increasing, seq advancing; 16 rooms × 2

@@ -149,9 +149,10 @@ final class ServiceMetrics: Sendable {
             // Records per group (about the accepted ingest requests per `fdatasync` under `fsync`)
             // is the group commit's effect: the 202s' rate over rate(roomstream_log_syncs).
             gauge("roomstream_log_groups", "Write-ahead log writes since start, each carrying every record appended while the previous one ran").set(log.groups)
-            gauge("roomstream_log_syncs", "Write-ahead log fdatasync calls since start").set(log.syncs)
+            gauge("roomstream_log_syncs", "Write-ahead log syncs since start: fdatasync calls, or direct synchronous writes (roomstream_log_direct_writes 1)").set(log.syncs)
             gauge("roomstream_log_written_bytes", "Bytes written to the write-ahead log since start").set(log.bytesWritten)
-            gauge("roomstream_log_sync_seconds", "Time spent in write-ahead log fdatasync calls since start (per sync: divide by roomstream_log_syncs)").set(log.syncSeconds)
+            gauge("roomstream_log_sync_seconds", "Time spent in write-ahead log syncs since start (per sync: divide by roomstream_log_syncs)").set(log.syncSeconds)
+            gauge("roomstream_log_direct_writes", "1 while the write-ahead log's segment takes direct synchronous writes (O_DIRECT | O_DSYNC, fsync policy), 0 for buffered writes and fdatasync").set(log.directWriteAlignment > 0 ? 1 : 0)
         }
         if let streams { streamGauges(streams.statuses, now: nowMilliseconds) }
         return registry.emitToBuffer()

@@ -17,7 +17,7 @@ extension WriteAheadLog {
             guard let next else { return }
             writer.withLock { writer in
                 guard writer.currentBytes > Self.magic.count else { return }
-                do { try Self.openSegment(first: next, directory: configuration.directory, writer: &writer) } catch {
+                do { try openSegment(first: next, writer: &writer) } catch {
                     state.withLock { $0.failure = "\(error)" }
                 }
             }
@@ -34,7 +34,7 @@ extension WriteAheadLog {
                 let first = state.withLock { $0.acknowledged + 1 }
                 let reopened: Bool = writer.withLock { writer in
                     do {
-                        try Self.openSegment(first: first, directory: configuration.directory, writer: &writer)
+                        try openSegment(first: first, writer: &writer)
                         return true
                     } catch {
                         return false

@@ -90,7 +90,8 @@ import TestSupport
         // Each instance seals its window now; the files appear at the next tick.
         var roomsByInstance: [[String]] = []
         for port in ports {
-            #expect(try Self.get(port, "/v1/streams/shard/seal", method: "POST").status == 202)
+            let seal = try Self.get(port, "/v1/streams/shard/seal", method: "POST")
+            #expect(seal.status == 202, "seal: \(seal.status) \(String(decoding: seal.body, as: UTF8.self))")
             var files: [[String: Any]] = []
             for _ in 0..<50 where files.isEmpty {
                 try await Task.sleep(for: .milliseconds(200))

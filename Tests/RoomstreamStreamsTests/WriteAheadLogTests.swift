@@ -92,26 +92,44 @@ struct WriteAheadLogTests {
         return (records, summary)
     }
 
+    /// Whether the temporary directory's filesystem takes direct synchronous writes (ext4, xfs,
+    /// btrfs on Linux 6.1 and later report their alignment; tmpfs does not).
+    static let directWritesSupported: Bool = {
+        let log = WriteAheadLog(configuration: .init(directory: directory()))
+        guard (try? log.open(after: 0)) != nil else { return false }
+        defer { log.finish() }
+        return log.statistics.directWriteAlignment > 0
+    }()
+
     /// A crash mid-write leaves a torn last record: at the end of the file (an appended
     /// segment, or a filesystem too full for the zeros laid down ahead), or followed by those
     /// zeros. Either way only that record is lost, and a cut exactly between records (the
-    /// zeros' start, for a preallocated segment) is no problem at all.
-    @Test(arguments: [0, 64 << 10])
-    func aTornLastRecordAtEveryOffsetLosesOnlyThatRecord(preallocateBytes: Int) async throws {
+    /// zeros' start, for a preallocated segment) is no problem at all. Buffered writes and
+    /// direct ones (where the filesystem has them), whose zeros end on an aligned boundary.
+    @Test(arguments: [0, 64 << 10], [false, true])
+    func aTornLastRecordAtEveryOffsetLosesOnlyThatRecord(preallocateBytes: Int, directWrites: Bool) async throws {
         let directory = Self.directory()
         var configuration = WriteAheadLog.Configuration(directory: directory)
         configuration.preallocateBytes = preallocateBytes
         configuration.preallocateMinimumFreeBytes = 0
+        configuration.directWrites = directWrites
         let log = WriteAheadLog(configuration: configuration)
         try log.open(after: 0)
         let records = Array(Self.records.prefix(4))
         await Self.write(log, records)
+        let alignment = log.statistics.directWriteAlignment
+        #expect(directWrites || alignment == 0)
         log.finish()
         let segment = try #require(try WriteAheadLog.segments(in: directory).last)
         let whole = try Data(contentsOf: URL(fileURLWithPath: segment.path))
         let dataEnd = WriteAheadLog.magic.count + records.reduce(0) { $0 + WriteAheadLog.frameHeaderBytes + $1.encoded().count }
-        // The zeros laid down ahead of the writer, or none.
-        if preallocateBytes > 0 { #expect(whole.count > dataEnd && whole.count <= dataEnd + preallocateBytes) } else { #expect(whole.count == dataEnd) }
+        // The zeros laid down ahead of the writer (to an aligned end, for direct writes), or none.
+        let end = { (bytes: Int) in alignment > 0 ? WriteAheadLog.roundUp(bytes, to: alignment) : bytes }
+        if preallocateBytes > 0 {
+            #expect(whole.count > dataEnd && whole.count <= end(dataEnd + preallocateBytes))
+        } else {
+            #expect(whole.count == end(dataEnd))
+        }
         #expect(whole[dataEnd...].allSatisfy { $0 == 0 })
         let lastFrame = WriteAheadLog.frameHeaderBytes + records[3].encoded().count
         let lastStart = dataEnd - lastFrame
@@ -135,6 +153,64 @@ struct WriteAheadLogTests {
         let damaged = try Self.replayed(directory)
         #expect(damaged.records.count == 1)
         #expect(damaged.summary.problems.first?.contains("torn or corrupt record") == true)
+    }
+
+    /// Direct synchronous writes leave the very bytes buffered writes and `fdatasync` leave:
+    /// groups of every size (one record, several, one larger than a block, a run of small
+    /// ones ending mid-block), segments rolled often, every record replayed. Each direct write
+    /// starts at the aligned boundary before the records' end and writes the bytes already
+    /// there again, so a wrong tail would show here as a differing or zeroed byte.
+    @Test(.enabled(if: directWritesSupported, "the temporary directory's filesystem reports no direct-I/O alignment (statx STATX_DIOALIGN)"))
+    func directWritesLeaveTheSameSegmentsAsBufferedOnes() async throws {
+        var records: [RegistryLogRecord] = []
+        for round in 0..<40 {
+            records += Self.records.prefix(1 + round % Self.records.count)
+            records.append(.expire(now: Double(round)))
+        }
+        var segmentsByMode: [[(name: String, bytes: [UInt8])]] = []
+        for direct in [false, true] {
+            let directory = Self.directory()
+            var configuration = WriteAheadLog.Configuration(directory: directory)
+            configuration.directWrites = direct
+            configuration.segmentBytes = 6 << 10
+            configuration.preallocateBytes = 3 << 10
+            configuration.preallocateMinimumFreeBytes = 0
+            let log = WriteAheadLog(configuration: configuration)
+            try log.open(after: 0)
+            #expect((log.statistics.directWriteAlignment > 0) == direct)
+            // Groups of 1, 2, 3, ... records: a loop batch each.
+            var next = 0
+            var size = 1
+            while next < records.count {
+                log.batchBegan()
+                let group = records[next..<min(records.count, next + size)]
+                let positions = group.map { log.append($0.encoded()) }
+                log.batchEnded()
+                if let last = positions.last {
+                    #expect(await withCheckedContinuation { continuation in log.whenWritten(last) { continuation.resume(returning: $0) } })
+                }
+                next += group.count
+                size = size % 7 + 1
+            }
+            if direct { #expect(log.statistics.directWriteAlignment > 0) }
+            log.finish()
+            let replayed = try Self.replayed(directory)
+            #expect(replayed.records.map { $0.encoded() } == records.map { $0.encoded() })
+            #expect(replayed.summary.problems.isEmpty)
+            let segments = try WriteAheadLog.segments(in: directory)
+            #expect(segments.count > 3)
+            segmentsByMode.append(try segments.map { segment in
+                let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: segment.path)))
+                // The records end where the zeros start; the zeros' length differs by mode.
+                var end = bytes.count
+                while end > 0 && bytes[end - 1] == 0 { end -= 1 }
+                return (String(segment.path.split(separator: "/").last ?? ""), Array(bytes[..<end]))
+            })
+        }
+        #expect(segmentsByMode[0].map(\.name) == segmentsByMode[1].map(\.name))
+        for (buffered, direct) in zip(segmentsByMode[0], segmentsByMode[1]) {
+            #expect(buffered.bytes == direct.bytes, "segment \(buffered.name): \(buffered.bytes.count) against \(direct.bytes.count) bytes")
+        }
     }
 
     @Test func replayStartsAfterThePositionAndSkipsRecordsSeenTwice() async throws {
