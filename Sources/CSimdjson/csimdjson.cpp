@@ -238,7 +238,13 @@ void reset(rs_stats_object &o) {
 
 } // namespace
 
-extern "C" size_t rs_json_extract_stats(rs_json_ref report, rs_stats_object *out, size_t capacity, size_t limit, size_t *count, long *bad_index) {
+// The used objects of the report being decoded on this thread (see rs_json_extract_stats).
+thread_local rs_stats_object thread_stats[RS_STATS_MAX_USED];
+
+extern "C" size_t rs_json_extract_stats(rs_json_ref report, size_t limit, size_t *count, long *bad_index, const rs_stats_object **objects) {
+    rs_stats_object *out = thread_stats;
+    const size_t capacity = RS_STATS_MAX_USED;
+    *objects = out;
     element root = load<element>(report);
     size_t written = 0;
     *count = 0;

@@ -246,7 +246,7 @@ public struct SystemWallClock: WallClock {
 }
 
 /// The write-ahead log's group commit follows the ingest loops' batches: one group per
-/// `epoll_wait`'s worth of requests (`WriteAheadLog.batchBegan`).
+/// batch of requests (`EventBatchObserver`, `WriteAheadLog.batchBegan`).
 struct LogBatches: EventBatchObserver {
     let log: WriteAheadLog
     func batchBegan() { log.batchBegan() }

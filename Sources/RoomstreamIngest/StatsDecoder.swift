@@ -7,9 +7,6 @@ import RoomstreamCore
 /// types and fields below; unknown types and fields are skipped, a field of an unexpected type
 /// counts as missing, and nothing the browser sends is rejected except a non-object entry.
 enum StatsDecoder {
-    /// Used objects kept per report; a report with more (no browser sends that many) keeps the first ones.
-    static let maxUsedObjects = 128
-
     /// `field` names the report in errors (made only for one).
     static func report(_ value: JSONValue, field: () -> String, limits: IngestLimits) throws(IngestError) -> StatsReport {
         guard value.isArray || value.isObject else {
@@ -17,10 +14,11 @@ enum StatsDecoder {
         }
         var count = 0
         var badIndex = -1
-        // SAFETY: the shim initializes the first `written` elements, and only those are read.
-        let objects = [rs_stats_object](unsafeUninitializedCapacity: maxUsedObjects) { buffer, initialized in
-            initialized = rs_json_extract_stats(value.ref, buffer.baseAddress, buffer.count, limits.maxStatsPerSample, &count, &badIndex)
-        }
+        var start: UnsafePointer<rs_stats_object>?
+        let written = rs_json_extract_stats(value.ref, limits.maxStatsPerSample, &count, &badIndex, &start)
+        // SAFETY: the shim's per-thread buffer holds `written` initialized objects until this
+        // thread's next extraction; they are copied into the report below, before any.
+        let objects = UnsafeBufferPointer(start: start, count: written)
         if count > limits.maxStatsPerSample { throw .tooMany(field: field(), limit: limits.maxStatsPerSample) }
         if badIndex >= 0 {
             throw .invalidField(field: value.isArray ? "\(field())[\(badIndex)]" : "\(field()) (entry \(badIndex))", problem: "must be a stats object")
@@ -135,7 +133,7 @@ import Glibc
 
 extension StatsReport {
     /// Each list sized once for the objects of its type (appends grew them 1, 2, 4, …).
-    mutating func reserveCapacity(for objects: [rs_stats_object]) {
+    mutating func reserveCapacity(for objects: UnsafeBufferPointer<rs_stats_object>) {
         var counts = (outbound: 0, inbound: 0, remoteInbound: 0, pairs: 0, local: 0, transports: 0, codecs: 0)
         for object in objects {
             switch object.type {

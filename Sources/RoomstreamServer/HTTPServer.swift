@@ -73,8 +73,8 @@ public final class HTTPServer: Sendable {
     /// Mirrors `ListenerState.draining` for the per-request check, without taking the lock.
     private let drainingFlag = Atomic<Bool>(false)
 
-    /// `batchObserver` is told on each loop when it starts and ends handling one `epoll_wait`'s
-    /// events (the write-ahead log's group commit, `EventBatchObserver`).
+    /// `batchObserver` is told on each loop when it starts and ends a batch of events (the
+    /// write-ahead log's group commit, `EventBatchObserver`).
     public init(configuration: ServerConfiguration, clock: any ServerClock = SystemClock(), logger: Logger,
                 batchObserver: (any EventBatchObserver)? = nil, handler: @escaping Handler) {
         self.configuration = configuration

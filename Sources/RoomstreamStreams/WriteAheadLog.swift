@@ -15,8 +15,8 @@ import RoomstreamCore
 /// memory (under the registry's lock, so the log's order is the apply order); one writer on
 /// its own queue writes everything appended so far with one `write` and, under the `fsync`
 /// policy, one `fdatasync`: a group commit, so requests that arrive during a sync share the
-/// next one. While an event loop handles one `epoll_wait`'s worth of requests (a batch, see
-/// `batchBegan`), the writer is not started for each record: the batch's end starts it, so one
+/// next one. While an event loop handles a batch of requests (the events of one `epoll_wait`
+/// and of the zero-timeout ones after it that find some; see `batchBegan`), the writer is not started for each record: the batch's end starts it, so one
 /// group (one `fdatasync`) carries the whole batch. After a checkpoint (which records the last
 /// LSN it includes) older segments are deleted. A torn last record fails its length or checksum
 /// and ends that segment's replay.
@@ -196,7 +196,7 @@ public final class WriteAheadLog: RegistryLog {
         }
     }
 
-    /// An event loop starts handling the events of one `epoll_wait`. Until the matching
+    /// An event loop starts a batch of events (`EventBatchObserver`). Until the matching
     /// `batchEnded`, records appended (by it or anyone) wait for a batch's end to be written,
     /// so that the batch shares one write and one `fdatasync` instead of the writer syncing
     /// the first record at once and the rest one or two at a time behind it. Measured with one

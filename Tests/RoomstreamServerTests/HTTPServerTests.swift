@@ -51,9 +51,50 @@ import Testing
         // loop, inside a batch.)
         #expect(seen.unbalanced == 0)
         #expect(seen.nested == 0)
-        // (a and b may share a batch too: a connection reads until EAGAIN, and a fast client's
-        // next requests can arrive before that.)
+        // (a and b may share a batch too: a connection reads until its socket is drained, and
+        // a fast client's next requests can arrive before that.)
         #expect(seen.handledIn["b"] != nil && seen.handledIn["b"] == seen.handledIn["c"])
+    }
+
+    /// A read that fills less than it asked for ends the read pass without the read that would
+    /// return EAGAIN, and a resume after the response reads nothing: what arrives later must
+    /// still come through its own edge, and a FIN must still be read to EOF, whether it comes
+    /// with the request, after the response, or between the parts of a request.
+    @Test("bytes and FINs after a drained read still arrive", arguments: ["fin-with-request", "fin-after-response", "fin-mid-request"])
+    func bytesAndFinsAfterADrainedReadStillArrive(_ shape: String) async throws {
+        let server = try TestServer()
+        let client = try RawClient(port: server.port)
+        client.send("GET /echo/first HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(client.readResponse()?.headers["x-name"] == "first")
+        // The next request in two parts, the second after the server drained the first.
+        client.send("POST /echo/second HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\nabc")
+        try await Task.sleep(for: .milliseconds(50))
+        switch shape {
+        case "fin-mid-request":
+            // The body never completes: the FIN is read and the connection closed.
+            shutdown(client.fd, Int32(SHUT_WR))
+            #expect(client.isClosedByServer())
+            #expect(await eventually { server.server.counters.activeConnections == 0 })
+            _ = await server.stop()
+            return
+        case "fin-with-request":
+            // Corked, the FIN rides on the data's segment: one edge reports both, and the read
+            // that takes "def" is short though the FIN is still to be read.
+            var one: Int32 = 1
+            setsockopt(client.fd, Int32(IPPROTO_TCP), TCP_CORK, &one, socklen_t(MemoryLayout<Int32>.size))
+            client.send("def")
+            shutdown(client.fd, Int32(SHUT_WR))
+            #expect(client.readResponse()?.headers["x-name"] == "second")
+        default:
+            client.send("def")
+            #expect(client.readResponse()?.headers["x-name"] == "second")
+            try await Task.sleep(for: .milliseconds(50))
+            shutdown(client.fd, Int32(SHUT_WR))
+        }
+        #expect(client.isClosedByServer())
+        #expect(await eventually { server.server.counters.activeConnections == 0 })
+        #expect(server.server.counters.requests == 2)
+        _ = await server.stop()
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
