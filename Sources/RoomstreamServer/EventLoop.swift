@@ -108,8 +108,8 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: Registration (on the loop's thread)
 
-    /// Watches `connection.fd` for input and output, edge-triggered: the connection reads and
-    /// writes until EAGAIN, and an event only says something changed.
+    /// Watches `connection.fd` for input and output, edge-triggered: the connection reads until
+    /// the socket is drained and writes until EAGAIN, and an event only says something changed.
     func register(_ connection: Connection) {
         connections[connection.fd] = connection
         if rs_epoll_add(epollFD, connection.fd, 0) != 0 { connection.forceClose() }
@@ -190,8 +190,9 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
             if count < 0 && errno != EINTR { break }
-            if count > 0 && !batchOpen {
-                batchObserver?.batchBegan()
+            // Without an observer (the log off) nobody waits for a batch's end: no extra polls.
+            if count > 0 && !batchOpen, let batchObserver {
+                batchObserver.batchBegan()
                 batchOpen = true
                 batchEvents = 0
             }
