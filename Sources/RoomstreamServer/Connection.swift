@@ -94,8 +94,9 @@ final class Connection: @unchecked Sendable {
             }
             if count > 0 {
                 // TCP's read returns what the receive queue holds, up to what was asked: a short
-                // read emptied it, and data arriving later raises a new edge (epoll(7), and what
-                // Netty's epoll transport relies on). A FIN already seen raises none: read to EOF.
+                // read emptied it, and data arriving later raises a new edge (epoll(7), Q&A 9:
+                // for a stream socket a short read shows the read space is exhausted). A FIN
+                // already reported raises no later edge: read on to EOF.
                 if count < requested && !hangUpSeen { drained = true }
                 if machine.state == .lingering {
                     lingeredBytes += count
