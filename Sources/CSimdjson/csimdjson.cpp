@@ -238,8 +238,10 @@ void reset(rs_stats_object &o) {
 
 } // namespace
 
+namespace {
 // The used objects of the report being decoded on this thread (see rs_json_extract_stats).
 thread_local rs_stats_object thread_stats[RS_STATS_MAX_USED];
+} // namespace
 
 extern "C" size_t rs_json_extract_stats(rs_json_ref report, size_t limit, size_t *count, long *bad_index, const rs_stats_object **objects) {
     rs_stats_object *out = thread_stats;

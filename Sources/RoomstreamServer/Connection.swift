@@ -23,9 +23,8 @@ final class Connection: @unchecked Sendable {
     /// `readable()` is on the stack: a resume inside it needs no new read pass.
     private var reading = false
     /// The last read found the receive queue empty (EAGAIN, or it filled less than it asked
-    /// for) and no readable edge came since: another read would only return EAGAIN. Saves one
-    /// `read` per request on a keep-alive connection (measured with strace under the ingest
-    /// load: 0.61 reads per request returned EAGAIN, mostly on resuming after a response).
+    /// for) and no readable edge came since: another read would only return EAGAIN (one per
+    /// request on a keep-alive connection, mostly on resuming after a response; decision #63).
     private var drained = false
     /// The peer's FIN (or an error) was reported (EPOLLRDHUP, EPOLLHUP, EPOLLERR): read on to
     /// EOF, since a short read no longer means a later edge will come for what is left.

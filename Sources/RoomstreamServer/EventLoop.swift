@@ -8,9 +8,9 @@ import RoomstreamHTTP
 
 /// Told when an event loop starts and finishes a batch: the events one blocking `epoll_wait`
 /// returned, those of the zero-timeout waits right after it that still find some (at most
-/// 256 events in all), and the tasks queued meanwhile; on the loop's thread: work that is cheaper per batch than
-/// per request (the write-ahead log's group commit) waits for the batch's end. Both calls must
-/// be cheap and must not block.
+/// 256 events in all), and the tasks queued meanwhile. On the loop's thread: work that is
+/// cheaper per batch than per request (the write-ahead log's group commit) waits for the
+/// batch's end. Both calls must be cheap and must not block.
 public protocol EventBatchObserver: Sendable {
     func batchBegan()
     func batchEnded()
