@@ -3,15 +3,57 @@
 /// this process and read back after a restart; the log's per-record checksum rejects torn or
 /// corrupted records before they get here, and the reader still never traps on short or
 /// malformed input (it throws `BinaryReader.Truncated`).
-public struct BinaryWriter: Sendable {
-    public private(set) var bytes: [UInt8] = []
+///
+/// The writer owns a raw buffer (hence `~Copyable`, freed in `deinit`): every field of a log
+/// record is written on every accepted request's path, and `Array.append` cost a uniqueness
+/// check and a capacity check per field (`roomstream-bench`: 1.7 µs per record before).
+public struct BinaryWriter: ~Copyable {
+    private var start: UnsafeMutableRawPointer
+    private var capacity: Int
+    private var count = 0
 
-    public init(reservingCapacity capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+    public init(reservingCapacity capacity: Int = 256) {
+        self.capacity = max(16, capacity)
+        // SAFETY: owned by this writer alone, freed in deinit or replaced (and freed) in grow.
+        start = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
+    }
 
-    public mutating func u8(_ value: UInt8) { bytes.append(value) }
+    deinit { start.deallocate() }
+
+    /// The bytes written so far, copied out.
+    public var bytes: [UInt8] {
+        // SAFETY: the first `count` bytes of the buffer are initialized by the writes below.
+        Array(UnsafeRawBufferPointer(start: start, count: count))
+    }
+
+    /// Room for `more` bytes past `count`.
+    @inline(__always) private mutating func reserve(_ more: Int) {
+        if count + more > capacity { grow(more) }
+    }
+
+    private mutating func grow(_ more: Int) {
+        let grown = max(capacity * 2, count + more)
+        // SAFETY: copies the `count` initialized bytes into a new buffer of `grown` bytes, then
+        // frees the old one; nothing else holds either pointer.
+        let moved = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
+        moved.copyMemory(from: start, byteCount: count)
+        start.deallocate()
+        start = moved
+        capacity = grown
+    }
+
+    public mutating func u8(_ value: UInt8) {
+        reserve(1)
+        // SAFETY: `reserve` made room for the byte at `count`.
+        start.storeBytes(of: value, toByteOffset: count, as: UInt8.self)
+        count += 1
+    }
 
     public mutating func u64(_ value: UInt64) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        reserve(8)
+        // SAFETY: `reserve` made room for 8 bytes at `count`; storeBytes allows any alignment.
+        start.storeBytes(of: value.littleEndian, toByteOffset: count, as: UInt64.self)
+        count += 8
     }
 
     public mutating func double(_ value: Double) { u64(value.bitPattern) }
@@ -22,17 +64,21 @@ public struct BinaryWriter: Sendable {
     public mutating func length(_ value: Int) {
         var rest = UInt64(clamping: value)
         while rest >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            u8(UInt8(truncatingIfNeeded: rest) | 0x80)
             rest >>= 7
         }
-        bytes.append(UInt8(truncatingIfNeeded: rest))
+        u8(UInt8(truncatingIfNeeded: rest))
     }
 
     public mutating func string(_ value: String) {
         var copy = value
         copy.withUTF8 { utf8 in
             length(utf8.count)
-            bytes.append(contentsOf: utf8)
+            reserve(utf8.count)
+            // SAFETY: `reserve` made room for utf8.count bytes at `count`; the source is valid
+            // for the call.
+            if let base = utf8.baseAddress { (start + count).copyMemory(from: base, byteCount: utf8.count) }
+            count += utf8.count
         }
     }
 

@@ -40,6 +40,45 @@ struct WriteAheadLogTests {
         ]
     }
 
+    /// The writer's raw buffer grows (from its 16-byte minimum) at every kind of write, and
+    /// what it wrote reads back exactly: strings crossing the end, integers straddling it,
+    /// LEB128 lengths of 1 to 3 bytes, empty strings and optionals.
+    @Test(arguments: [0, 1, 7, 15, 16, 17, 300])
+    func theBinaryWriterReadsBackAcrossItsGrowth(stringBytes: Int) throws {
+        let text = String(repeating: "é", count: stringBytes / 2) + String(repeating: "x", count: stringBytes % 2)
+        let long = String(repeating: "z", count: 20_000)
+        var writer = BinaryWriter(reservingCapacity: 1)
+        for index in 0..<40 {
+            writer.u8(UInt8(truncatingIfNeeded: index))
+            writer.string(text)
+            writer.u64(UInt64(index) &* 0x0102_0304_0506_0708)
+            writer.optionalDouble(index % 3 == 0 ? nil : Double(index) / 7)
+            writer.length(index * 1_000)
+            writer.optionalString(index % 5 == 0 ? long : nil)
+            writer.i64(-Int64(index))
+        }
+        let bytes = writer.bytes
+        var reader = BinaryReader(bytes[...])
+        for index in 0..<40 {
+            #expect(try reader.u8() == UInt8(truncatingIfNeeded: index))
+            #expect(try reader.string() == text)
+            #expect(try reader.u64() == UInt64(index) &* 0x0102_0304_0506_0708)
+            #expect(try reader.optionalDouble() == (index % 3 == 0 ? nil : Double(index) / 7))
+            // A length must fit in what is left: read the LEB128 bytes by hand instead.
+            var value = 0, shift = 0
+            while true {
+                let byte = try reader.u8()
+                value |= Int(byte & 0x7F) << shift
+                shift += 7
+                if byte & 0x80 == 0 { break }
+            }
+            #expect(value == index * 1_000)
+            #expect(try reader.optionalString() == (index % 5 == 0 ? long : nil))
+            #expect(try reader.i64() == -Int64(index))
+        }
+        #expect(reader.isAtEnd)
+    }
+
     /// A record written before locations existed (tag 1) still replays, without a location.
     @Test func anIngestRecordWithoutLocationStillDecodes() throws {
         var bytes = RegistryLogRecord.ingest(roomID: "r", peerID: "p", batch: IngestBatch(), arrival: Self.t0, userAgent: "UA").encoded()
