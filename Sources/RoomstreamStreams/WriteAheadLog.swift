@@ -16,8 +16,9 @@ import RoomstreamCore
 /// its own queue writes everything appended so far with one `write` and, under the `fsync`
 /// policy, one `fdatasync`: a group commit, so requests that arrive during a sync share the
 /// next one. While an event loop handles a batch of requests (the events of one `epoll_wait`
-/// and of the zero-timeout ones after it that find some; see `batchBegan`), the writer is not started for each record: the batch's end starts it, so one
-/// group (one `fdatasync`) carries the whole batch. After a checkpoint (which records the last
+/// and of the zero-timeout ones after it that find some; see `batchBegan`), the writer is not
+/// started for each record: the batch's end starts it, so one group (one `fdatasync`) carries
+/// the whole batch. After a checkpoint (which records the last
 /// LSN it includes) older segments are deleted. A torn last record fails its length or checksum
 /// and ends that segment's replay.
 ///
