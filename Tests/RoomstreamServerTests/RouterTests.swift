@@ -51,6 +51,10 @@ struct RouterTests {
         Case(method: .options, target: "/v1/rooms/r9", status: 204, allow: "GET, DELETE, HEAD, OPTIONS"),
         Case(method: .options, target: "*", status: 204, allow: "POST, GET, DELETE, HEAD, OPTIONS"),
         Case(method: .get, target: "/v1/rooms/r9/", status: 404),
+        // Past `PathSegments.maximumCount` segments no route can match; the ranges stay bounded.
+        Case(method: .get, target: "/v1/rooms" + String(repeating: "/r", count: 40), status: 404),
+        Case(method: .get, target: "/v1" + String(repeating: "/", count: 5000), status: 404),
+        Case(method: .get, target: "/v1/rooms/%E2%9C%93", status: 200, body: #""✓""#),
         Case(method: .get, target: "/nope", status: 404, body: #"{"error":{"code":"not_found","message":"no route for GET /nope"}}"#),
         Case(method: .other("BREW"), target: "/v1/rooms", status: 501),
         Case(method: .get, target: "/boom", status: 400, body: #"{"error":{"code":"bad_thing","message":"a bad thing"}}"#),
@@ -66,11 +70,11 @@ struct RouterTests {
         if testCase.status >= 400 { #expect(response.header("Content-Type") == "application/json") }
     }
 
-    /// The segments walked in place are exactly those `split` + `dropFirst` gave before.
+    /// The segments' ranges are exactly those `split` + `dropFirst` gave before.
     @Test(arguments: ["/", "", "/a", "/a/", "//", "/a//b/", "a/b", "/v1/rooms/r%2F1/peers/p/samples", "no-slash", "/é/ü", "///"])
     func pathSegmentsAreTheSplitOnSlash(_ path: String) {
         let expected = Array(path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()).map { Array($0) }
-        let walked = PathSegments(Substring(path).utf8).map { Array($0) }
+        let walked = Array(path.utf8).withUnsafeBufferPointer { bytes in PathSegments.ranges(in: bytes).map { Array(bytes[$0]) } }
         #expect(walked == expected)
     }
 
