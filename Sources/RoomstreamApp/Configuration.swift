@@ -64,6 +64,10 @@ public struct RoomstreamConfiguration: Sendable, Equatable {
     /// Log bytes not yet covered by a checkpoint (`durability.max_log_mib`): beyond it ingest
     /// answers 503 `storage_busy` and a checkpoint is taken at once.
     public var maxUncheckpointedLogBytes = 256 << 20
+    /// Past this many uncheckpointed log bytes a checkpoint starts at once while ingest goes on
+    /// (nil: half of `maxUncheckpointedLogBytes`), so that sustained ingest does not reach the
+    /// bound before the timer's checkpoint. Not in the file; tests set it past the bound.
+    public var earlyCheckpointLogBytes: Int?
 
     public init() {}
 

@@ -83,8 +83,8 @@ public final class RoomstreamService: Sendable {
         }
         let checkpointQueue = DispatchQueue(label: "roomstream.rooms.checkpoint.early")
         let earlyCheckpointPending = Locked(false)
-        // When the log outgrows its bound between checkpoints: one checkpoint at once (not one
-        // per refused request).
+        // When the log passes half its bound between checkpoints (or the bound itself): one
+        // checkpoint at once, not one per request.
         let checkpointSoon: @Sendable () -> Void = {
             let start = earlyCheckpointPending.withLock { pending in
                 defer { pending = true }
@@ -96,7 +96,9 @@ public final class RoomstreamService: Sendable {
                 earlyCheckpointPending.withLock { $0 = false }
             }
         }
-        let durability = IngestDurability(checkpoint: checkpoint, log: log, maxUncheckpointedLogBytes: configuration.maxUncheckpointedLogBytes, checkpointSoon: checkpointSoon)
+        let durability = IngestDurability(
+            checkpoint: checkpoint, log: log, maxUncheckpointedLogBytes: configuration.maxUncheckpointedLogBytes,
+            earlyCheckpointLogBytes: configuration.earlyCheckpointLogBytes ?? configuration.maxUncheckpointedLogBytes / 2, checkpointSoon: checkpointSoon)
         var locator = try GeoLocator(configuration: configuration.location)
         locator.onError = { [logger] error in logger.warning("location look-up failed", metadata: ["error": "\(error)"]) }
         if locator.isEnabled {

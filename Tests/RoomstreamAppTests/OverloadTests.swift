@@ -42,6 +42,7 @@ struct OverloadTests {
     @Test func pastTheLogBoundIngestGets503UntilTheCheckpointItTriggers() async throws {
         let app = try AppTestService {
             $0.maxUncheckpointedLogBytes = 16 << 10
+            $0.earlyCheckpointLogBytes = .max  // no checkpoint before the bound
             $0.checkpointIntervalSeconds = 30  // only the log bound triggers a checkpoint here
             $0.rooms.peerTimeoutSeconds = 60
         }
@@ -55,6 +56,33 @@ struct OverloadTests {
         #expect(await eventually { (try? app.ingest(room: "after", peer: "p", json: Self.sample(1, ts: ts)))??.status == 202 })
         let saved = try #require(try app.service.checkpoint.load())
         for room in accepted { #expect(saved.live.contains { $0.id == room }, "\(room)") }
+        await app.stop()
+    }
+
+    /// Past half the log bound a checkpoint starts while ingest goes on: a steady client that
+    /// writes several bounds' worth of log never meets the bound.
+    @Test func pastHalfTheLogBoundACheckpointStartsAndIngestGoesOn() async throws {
+        let bound = 64 << 10
+        let app = try AppTestService {
+            $0.maxUncheckpointedLogBytes = bound
+            $0.checkpointIntervalSeconds = 30  // only the log triggers checkpoints here
+            $0.rooms.peerTimeoutSeconds = 60
+        }
+        let log = try #require(app.service.log)
+        let ts = Int(Date().timeIntervalSince1970 * 1000)
+        let before = log.uncheckpointedBytes
+        #expect(try app.ingest(room: "room-0", peer: "p", json: Self.sample(1, ts: ts, keys: 4))?.status == 202)
+        let recordBytes = log.uncheckpointedBytes - before
+        #expect(recordBytes > 100)
+        // Four bounds' worth of log, one request at a time.
+        for index in 1...(4 * bound / max(recordBytes, 1)) {
+            let response = try app.ingest(room: "room-\(index)", peer: "p", json: Self.sample(1, ts: ts, keys: 4))
+            #expect(response?.status == 202, "request \(index): \(response?.bodyText ?? "no answer")")
+            guard response?.status == 202 else { break }
+        }
+        #expect(log.uncheckpointedBytes <= bound)
+        let saved = try #require(try app.service.checkpoint.load())
+        #expect(saved.live.contains { $0.id == "room-0" })
         await app.stop()
     }
 
