@@ -2,7 +2,8 @@
 # make bench (HTTP part): wrk with keep-alive against roomstream's GET /healthz and against
 # nginx serving the same 15-byte JSON body, in the same run, on loopback. Prints requests/s and
 # server CPU microseconds per request (utime+stime from /proc, all threads/workers) and the
-# ratios. The machine is noisy: only the ratios within one run mean anything.
+# ratios, over alternating rounds (BENCH_HTTP_ROUNDS, 3). The machine is noisy: only the ratios
+# within one run mean anything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${BENCH_SECONDS:-10}"
@@ -64,10 +65,19 @@ run() { # name port pids...
   eval "${name}_rps=$rps; ${name}_cpu=$cpu_us"
 }
 
-echo "GET /healthz, keep-alive, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores shared by wrk and the server"
-run roomstream "$RS_PORT" "$rs_pid"
-# shellcheck disable=SC2086
-run nginx "$NGINX_PORT" $nginx_workers
+ROUNDS="${BENCH_HTTP_ROUNDS:-3}"
+echo "GET /healthz, keep-alive, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores shared by wrk and the server; $ROUNDS rounds, alternating"
+# Alternating rounds, and each server's best (lowest CPU per request, highest req/s): noise on
+# this VM only ever adds CPU, and one round each put the two servers in different minutes.
+rs_cpus=(); rs_rpss=(); nginx_cpus=(); nginx_rpss=()
+for round in $(seq 1 "$ROUNDS"); do
+  run roomstream "$RS_PORT" "$rs_pid"; rs_cpus+=("$roomstream_cpu"); rs_rpss+=("$roomstream_rps")
+  # shellcheck disable=SC2086
+  run nginx "$NGINX_PORT" $nginx_workers; nginx_cpus+=("$nginx_cpu"); nginx_rpss+=("$nginx_rps")
+done
+roomstream_cpu=$(printf '%s\n' "${rs_cpus[@]}" | sort -g | head -1); roomstream_rps=$(printf '%s\n' "${rs_rpss[@]}" | sort -g | tail -1)
+nginx_cpu=$(printf '%s\n' "${nginx_cpus[@]}" | sort -g | head -1); nginx_rps=$(printf '%s\n' "${nginx_rpss[@]}" | sort -g | tail -1)
 awk -v a="$roomstream_rps" -v b="$nginx_rps" -v c="$roomstream_cpu" -v d="$nginx_cpu" 'BEGIN {
-  printf "ratio roomstream/nginx: throughput %.2fx, CPU per request %.2fx\n", a / b, c / d
+  printf "ratio roomstream/nginx (best round of each): throughput %.2fx, CPU per request %.2fx\n", a / b, c / d
+  printf "goal: <= 2x nginx'"'"'s server CPU per request: %s (%.2fx: %.2f against %.2f us)\n", (c <= 2 * d ? "met" : "NOT met"), c / d, c, d
   printf "goal: <= 30 us server CPU per request: %s (%.2f us)\n", (c <= 30 ? "met" : "NOT met"), c }'

@@ -205,6 +205,8 @@ public struct Router: Sendable {
     /// target always is one), else on a copy.
     static func withBytes<Result>(_ text: Substring, _ body: (UnsafeBufferPointer<UInt8>) throws(APIError) -> Result) throws(APIError) -> Result {
         // withContiguousStorageIfAvailable takes a rethrowing closure: carry the typed error out.
+        // SAFETY: `body` only reads the bytes, within the buffer's bounds, during this call;
+        // what leaves it (ranges, decoded strings) holds no pointer into them.
         var failure: APIError?
         let result = text.utf8.withContiguousStorageIfAvailable { bytes -> Result? in
             do throws(APIError) { return try body(bytes) } catch { failure = error; return nil }
@@ -237,6 +239,7 @@ public struct Router: Sendable {
         guard pattern.count == segments.count else { return nil }
         for (expected, range) in zip(pattern, segments) {
             guard case .literal(let literal, let bytes) = expected else { continue }
+            // SAFETY: `range` lies within `path` (PathSegments.ranges), read during this call only.
             let actual = UnsafeBufferPointer(rebasing: path[range])
             if actual.contains(UInt8(ascii: "%")) {
                 guard PercentDecoding.decode(actual[...]) == literal else { return nil }
@@ -263,7 +266,9 @@ enum PathSegments {
     /// none (its extra segments make the count differ) without an unbounded array.
     static let maximumCount = 32
 
-    /// The piece before the first "/" is dropped (a path without one has no segments).
+    /// The piece before the first "/" is dropped (a path without one has no segments). Every
+    /// range lies within `path`: each starts one past a "/" found in it and ends at the next
+    /// one or at the end.
     static func ranges(in path: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         var ranges: [Range<Int>] = []
         guard var start = path.firstIndex(of: UInt8(ascii: "/")).map({ $0 + 1 }) else { return ranges }
