@@ -170,15 +170,17 @@ public struct Router: Sendable {
                 if let parameters = Self.match(route.segments, path, segments) { return .route(route, parameters) }
             }
             var allowed: [HTTPMethod] = []
+            var firstPattern: String?  // the first route of this path: the metrics label
             for route in routes where !allowed.contains(route.method) && Self.match(route.segments, path, segments) != nil {
                 allowed.append(route.method)
+                if firstPattern == nil { firstPattern = route.pattern }
             }
-            guard !allowed.isEmpty else {
+            guard let firstPattern else {
                 throw APIError.notFound("no route for \(request.method.rawValue) \(rawPath)")
             }
             if allowed.contains(.get) && !allowed.contains(.head) { allowed.append(.head) }
             if !allowed.contains(.options) { allowed.append(.options) }
-            return .otherMethods(allowed, firstPattern: routes.first { Self.match($0.segments, path, segments) != nil }?.pattern)
+            return .otherMethods(allowed, firstPattern: firstPattern)
         }
         switch outcome {
         case .route(let route, let parameters):
@@ -198,7 +200,7 @@ public struct Router: Sendable {
         /// The route serving the request, with its decoded parameters.
         case route(Route, [(name: String, value: String)])
         /// No route serves this method here; these methods are allowed (and the first route's pattern).
-        case otherMethods([HTTPMethod], firstPattern: String?)
+        case otherMethods([HTTPMethod], firstPattern: String)
     }
 
     /// Runs `body` on the UTF-8 bytes of `text`: in place for a native string (the request's

@@ -18,9 +18,8 @@ import RoomstreamCore
 /// next one. While an event loop handles a batch of requests (the events of one `epoll_wait`
 /// and of the zero-timeout ones after it that find some; see `batchBegan`), the writer is not
 /// started for each record: the batch's end starts it, so one group (one `fdatasync`) carries
-/// the whole batch. After a checkpoint (which records the last
-/// LSN it includes) older segments are deleted. A torn last record fails its length or checksum
-/// and ends that segment's replay.
+/// the whole batch. After a checkpoint (which records the last LSN it includes) older segments
+/// are deleted. A torn last record fails its length or checksum and ends that segment's replay.
 ///
 /// Segments are written in place over zeros laid down ahead of the writer
 /// (`preallocateBytes` at a time), not appended: `fdatasync` after an append must also commit
